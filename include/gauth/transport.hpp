@@ -1,0 +1,91 @@
+// gauth: the Transport interface (HTTP, posting, timers, clocks) and cancellation handles.
+#ifndef GAUTH_TRANSPORT_HPP
+#define GAUTH_TRANSPORT_HPP
+
+#include <gauth/export.hpp>
+#include <gauth/http.hpp>
+#include <gauth/status.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace gauth {
+
+/// Something that can be asked to stop: an HTTP exchange, a timer, a waiter.
+class GAUTH_EXPORT Cancellable {
+ public:
+  /// Asks the operation to stop. Idempotent; a no-op once it has completed.
+  virtual void cancel() noexcept = 0;
+
+ protected:
+  ~Cancellable() = default;
+};
+
+/// A weak reference to a running operation, returned by every asynchronous call.
+///
+/// Dropping a Handle does not cancel anything. cancel() on a finished
+/// operation does nothing. When cancel() wins the race, the operation's
+/// callback still runs exactly once, with StatusCode::kCancelled; when it
+/// loses, the callback runs with the real result.
+/// \context Thread-safe.
+class GAUTH_EXPORT Handle {
+ public:
+  Handle() noexcept = default;
+  explicit Handle(std::weak_ptr<Cancellable> operation) noexcept : op_(std::move(operation)) {}
+
+  /// Asks the operation to stop; never runs its callback inline.
+  void cancel() const noexcept;
+  /// True while the operation has not completed.
+  bool active() const noexcept { return !op_.expired(); }
+
+ private:
+  std::weak_ptr<Cancellable> op_;
+};
+
+/// What gauth needs from the outside world: HTTP exchanges, a loop thread to
+/// run work on, timers and clocks.
+///
+/// CurlDriver is the real implementation. Every asynchronous callback runs
+/// exactly once, on the transport's loop thread, never inline from the call
+/// that started it, and never while a gauth lock is held.
+class GAUTH_EXPORT Transport {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using ResponseCallback = std::function<void(StatusOr<HttpResponse>)>;
+  using TimerCallback = std::function<void(Status)>;
+
+  virtual ~Transport();
+
+  /// Starts an HTTP exchange.
+  /// \context Thread-safe.
+  /// `done` runs exactly once on the loop thread: with the response (any HTTP
+  /// status), or with kTransportError, kTimeout, kInvalidArgument (a refused
+  /// URL), or kCancelled (cancelled through the Handle, or the transport was
+  /// destroyed first).
+  virtual Handle send(HttpRequest request, ResponseCallback done) = 0;
+
+  /// Runs `fn` on the loop thread, soon, in posting order.
+  /// \context Thread-safe.
+  /// `fn` runs exactly once: on the loop, or while the transport is destroyed.
+  virtual void post(std::function<void()> fn) = 0;
+
+  /// Starts a one-shot timer.
+  /// \context Thread-safe.
+  /// `fn` runs exactly once on the loop thread: with an OK status after
+  /// `delay`, or with kCancelled when cancelled first or when the transport is
+  /// destroyed.
+  virtual Handle run_after(Clock::duration delay, TimerCallback fn) = 0;
+
+  /// The monotonic clock that deadlines and timers follow.
+  /// \context Thread-safe.
+  virtual Clock::time_point now() const = 0;
+
+  /// The wall clock that token expiry times are read against.
+  /// \context Thread-safe.
+  virtual std::chrono::system_clock::time_point wall_now() const = 0;
+};
+
+}  // namespace gauth
+
+#endif  // GAUTH_TRANSPORT_HPP

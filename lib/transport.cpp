@@ -1,0 +1,11 @@
+#include <gauth/transport.hpp>
+
+namespace gauth {
+
+void Handle::cancel() const noexcept {
+  if (auto op = op_.lock()) op->cancel();
+}
+
+Transport::~Transport() = default;
+
+}  // namespace gauth
