@@ -28,6 +28,10 @@ struct CurlDriverOptions {
   std::size_t max_response_bytes = 64 * 1024;
   /// User-Agent header; empty means "gauth/<version>".
   std::string user_agent;
+  /// Most connections open at once to one host (0: no limit). Requests over
+  /// the limit wait for a free connection, and the wait counts against their
+  /// deadline.
+  std::size_t max_connections_per_host = 0;
 };
 
 /// What a host loop is asked to watch a file descriptor for.
