@@ -33,7 +33,8 @@ using detail::EpollLoop;
 using detail::LoopQueue;
 using detail::Timer;
 using detail::TimerQueue;
-using TimePoint = std::chrono::steady_clock::time_point;
+using SteadyClock = std::chrono::steady_clock;
+using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 constexpr std::size_t kMaxIdleEasyHandles = 64;
@@ -103,7 +104,7 @@ class CurlDriver::Impl {
 
   Handle send(HttpRequest request, ResponseCallback done);
   void post(std::function<void()> fn);
-  Handle run_after(Clock::duration delay, TimerCallback fn);
+  Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn);
 
   void run();
   bool run_once(std::chrono::milliseconds max_wait);
@@ -261,10 +262,10 @@ void CurlDriver::Impl::post(std::function<void()> fn) {
   queue_->push([fn = std::move(fn)]() mutable { invoke_callback(fn); });
 }
 
-Handle CurlDriver::Impl::run_after(Clock::duration delay, TimerCallback fn) {
+Handle CurlDriver::Impl::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   auto timer = std::make_shared<Timer>(queue_, std::move(fn), &timers_pending_);
   timers_pending_.fetch_add(1, std::memory_order_relaxed);
-  TimePoint deadline = Clock::now() + delay;
+  TimePoint deadline = SteadyClock::now() + delay;
   queue_->push([this, timer, deadline] {
     if (shutting_down_) {
       timer->complete(cancelled_status("the driver was destroyed before the timer fired"));
@@ -349,7 +350,7 @@ void CurlDriver::Impl::on_timer() {
   LoopQueue::LoopScope scope(*queue_);
   wakeups_.fetch_add(1, std::memory_order_relaxed);
   armed_.reset();  // the loop's timer is one-shot
-  TimePoint now = Clock::now();
+  TimePoint now = SteadyClock::now();
   if (curl_deadline_ && *curl_deadline_ <= now && !shutting_down_) {
     curl_deadline_.reset();
     int running = 0;
@@ -379,7 +380,7 @@ void CurlDriver::Impl::rearm_timer() {
     hooks_.set_timer(std::nullopt);
     return;
   }
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - SteadyClock::now());
   hooks_.set_timer(std::max(left, std::chrono::milliseconds(0)));
 }
 
@@ -412,7 +413,7 @@ int CurlDriver::Impl::on_curl_timer(CURLM*, long timeout_ms, void* self) noexcep
   if (timeout_ms < 0) {
     impl->curl_deadline_.reset();
   } else {
-    impl->curl_deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    impl->curl_deadline_ = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
   }
   try {
     impl->rearm_timer();
@@ -758,11 +759,11 @@ Handle CurlDriver::send(HttpRequest request, ResponseCallback done) {
   return impl_->send(std::move(request), std::move(done));
 }
 void CurlDriver::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
-Handle CurlDriver::run_after(Clock::duration delay, TimerCallback fn) {
+Handle CurlDriver::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   return impl_->run_after(delay, std::move(fn));
 }
-Transport::Clock::time_point CurlDriver::now() const { return Clock::now(); }
-std::chrono::system_clock::time_point CurlDriver::wall_now() const { return std::chrono::system_clock::now(); }
+Clock::SteadyTime CurlDriver::now() const { return std::chrono::steady_clock::now(); }
+Clock::WallTime CurlDriver::wall_now() const { return std::chrono::system_clock::now(); }
 void CurlDriver::run() { impl_->run(); }
 bool CurlDriver::run_once(std::chrono::milliseconds max_wait) { return impl_->run_once(max_wait); }
 void CurlDriver::stop() { impl_->stop(); }

@@ -107,9 +107,10 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   // Transport
   Handle send(HttpRequest request, ResponseCallback done) override;
   void post(std::function<void()> fn) override;
-  Handle run_after(Clock::duration delay, TimerCallback fn) override;
-  Clock::time_point now() const override;
-  std::chrono::system_clock::time_point wall_now() const override;
+  Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
+  /// The real clocks.
+  SteadyTime now() const override;
+  WallTime wall_now() const override;
 
   /// Built-in loop: runs until stop() is called. \context The loop thread.
   void run();

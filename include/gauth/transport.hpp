@@ -2,6 +2,7 @@
 #ifndef GAUTH_TRANSPORT_HPP
 #define GAUTH_TRANSPORT_HPP
 
+#include <gauth/clock.hpp>
 #include <gauth/export.hpp>
 #include <gauth/http.hpp>
 #include <gauth/status.hpp>
@@ -44,14 +45,13 @@ class GAUTH_EXPORT Handle {
 };
 
 /// What gauth needs from the outside world: HTTP exchanges, a loop thread to
-/// run work on, timers and clocks.
+/// run work on, timers, and (as a Clock) the time they follow.
 ///
 /// CurlDriver is the real implementation. Every asynchronous callback runs
 /// exactly once, on the transport's loop thread, never inline from the call
 /// that started it, and never while a gauth lock is held.
-class GAUTH_EXPORT Transport {
+class GAUTH_EXPORT Transport : public Clock {
  public:
-  using Clock = std::chrono::steady_clock;
   using ResponseCallback = std::function<void(StatusOr<HttpResponse>)>;
   using TimerCallback = std::function<void(Status)>;
 
@@ -75,15 +75,8 @@ class GAUTH_EXPORT Transport {
   /// `fn` runs exactly once on the loop thread: with an OK status after
   /// `delay`, or with kCancelled when cancelled first or when the transport is
   /// destroyed.
-  virtual Handle run_after(Clock::duration delay, TimerCallback fn) = 0;
-
-  /// The monotonic clock that deadlines and timers follow.
-  /// \context Thread-safe.
-  virtual Clock::time_point now() const = 0;
-
-  /// The wall clock that token expiry times are read against.
-  /// \context Thread-safe.
-  virtual std::chrono::system_clock::time_point wall_now() const = 0;
+  /// `delay` is measured on now().
+  virtual Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) = 0;
 };
 
 }  // namespace gauth
