@@ -33,7 +33,7 @@ struct RecordedRequest {
   std::size_t header_count(const std::string& name) const;
 };
 
-/// What the server does with one request.
+/// What the server does with one request. `delay` applies before any fault.
 struct Reply {
   enum class Fault {
     kNone,             // send the response normally
@@ -48,7 +48,10 @@ struct Reply {
   };
 
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added
+  // Content-Length is added (Transfer-Encoding for kEndlessBody) unless the
+  // headers already have a Content-Length or Transfer-Encoding of their own;
+  // "Connection: close" is added when the connection closes after the reply.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds delay{0};  // wait this long before answering
   Fault fault = Fault::kNone;
@@ -61,15 +64,27 @@ struct Reply {
   static Reply redirect(int status, std::string location);
   /// A 200 whose body is `size` bytes of 'x' (Content-Length known).
   static Reply huge(std::size_t size);
+  /// A 200 with `fault` and defaults that make it observable: kStallAfterHeaders
+  /// a 64-byte body; kSlowDrip body "drip"; kTruncate a 1024-byte body of which
+  /// 512 bytes are sent; kGarbage "this is not HTTP\r\n\r\n"; kReset bytes = 0
+  /// (the reset comes first).
   static Reply with_fault(Fault fault);
 };
 
 /// A loopback server. Starts listening in the constructor; stops, releases
 /// every stalled connection and joins its thread in the destructor.
+///
+/// \context Every member function is thread-safe. The handler runs on the
+/// server thread, outside the server's lock (so it may call the server), and
+/// an exception it throws becomes a 500 reply. Requests are answered one at a
+/// time per connection, in order (pipelined requests wait their turn); a
+/// malformed request gets a 400, is not recorded, and closes its connection.
 class TestServer {
  public:
   enum class Tls { kOff, kOn };
 
+  /// Throws std::system_error when the socket cannot be set up and
+  /// std::runtime_error when the TLS fixtures cannot be loaded.
   explicit TestServer(Tls tls = Tls::kOff);
   ~TestServer();
   TestServer(const TestServer&) = delete;

@@ -1,0 +1,32 @@
+// gauth test kit: the server side TLS configuration (certificate, key, protocol options).
+#ifndef GAUTH_TEST_SUPPORT_TLS_SERVER_CONTEXT_HPP
+#define GAUTH_TEST_SUPPORT_TLS_SERVER_CONTEXT_HPP
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+namespace gauth::test::detail {
+
+/// An SSL_CTX serving one certificate chain, set up for non-blocking sockets
+/// (partial writes, moving write buffers). Immutable after construction, so
+/// it may be created on one thread and used by the loop thread.
+class TlsServerContext {
+ public:
+  /// Loads the PEM certificate chain and private key; throws
+  /// std::runtime_error naming the file and OpenSSL's reason on failure.
+  TlsServerContext(const std::string& certificate_chain_file, const std::string& private_key_file);
+
+  SSL_CTX* get() const noexcept { return context_.get(); }
+
+ private:
+  struct Free {
+    void operator()(SSL_CTX* context) const noexcept { SSL_CTX_free(context); }
+  };
+  std::unique_ptr<SSL_CTX, Free> context_;
+};
+
+}  // namespace gauth::test::detail
+
+#endif  // GAUTH_TEST_SUPPORT_TLS_SERVER_CONTEXT_HPP
