@@ -1,0 +1,312 @@
+#include "token_cache.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace gauth::detail {
+
+namespace {
+
+constexpr auto kMaxSpan = std::chrono::hours(24 * 365 * 100);
+
+/// Anchors a wall-clock instant to the monotonic clock (clamped to a century
+/// either way, so that absurd expiry times cannot overflow).
+Clock::SteadyTime steady_from_wall(const Clock& clock, Clock::WallTime when) {
+  auto span = std::chrono::duration_cast<std::chrono::nanoseconds>(when - clock.wall_now());
+  span = std::clamp<std::chrono::nanoseconds>(span, -kMaxSpan, kMaxSpan);
+  return clock.now() + span;
+}
+
+template <typename Callback, typename... Args>
+void invoke_user_code(const Callback& callback, Args&&... args) noexcept {
+  if (callback) callback(std::forward<Args>(args)...);
+}
+
+}  // namespace
+
+// ---- Waiter: one caller waiting for a fetch ------------------------------------
+
+class Waiter final : public Cancellable, public std::enable_shared_from_this<Waiter> {
+ public:
+  Waiter(std::shared_ptr<TokenCache> cache, Transport& transport, TokenCache::TokenCallback done)
+      : cache_(std::move(cache)), transport_(transport), done_(std::move(done)) {}
+
+  Transport& transport() const noexcept { return transport_; }
+
+  void cancel() noexcept override {
+    if (finished_.load(std::memory_order_acquire)) return;
+    try {
+      transport_.post([self = shared_from_this()] {
+        self->withdraw(Status(StatusCode::kCancelled, "cancelled while waiting for a token"));
+      });
+    } catch (...) {
+    }
+  }
+
+  /// Stops waiting and completes with `why`. \context The waiter's loop thread.
+  void withdraw(const Status& why) { cache_->withdraw_waiter(*this, why); }
+
+  /// Stores the deadline timer, or cancels it at once if the waiter already
+  /// finished. \context Any thread.
+  void set_deadline(Handle deadline) {
+    {
+      std::lock_guard<std::mutex> lock(deadline_mutex_);
+      if (!finished_.load(std::memory_order_acquire)) {
+        deadline_ = std::move(deadline);
+        return;
+      }
+    }
+    deadline.cancel();
+  }
+
+  /// Completes the waiter once. \context The waiter's loop thread.
+  void finish(StatusOr<std::string> result) noexcept {
+    if (finished_.exchange(true, std::memory_order_acq_rel)) return;
+    Handle deadline;
+    {
+      std::lock_guard<std::mutex> lock(deadline_mutex_);
+      deadline = std::move(deadline_);
+    }
+    deadline.cancel();
+    auto done = std::move(done_);
+    done_ = nullptr;
+    invoke_user_code(done, std::move(result));
+  }
+
+  Fetch* fetch = nullptr;  // the fetch this waiter waits for; guarded by the cache's mutex
+
+ private:
+  const std::shared_ptr<TokenCache> cache_;
+  Transport& transport_;
+  TokenCache::TokenCallback done_;
+  std::atomic<bool> finished_{false};
+  std::mutex deadline_mutex_;
+  Handle deadline_;
+};
+
+// ---- Fetch: the one token request of a cache in flight ---------------------------
+
+class Fetch final : public std::enable_shared_from_this<Fetch> {
+ public:
+  Fetch(std::shared_ptr<TokenCache> cache, Transport& transport, bool background)
+      : transport(transport), background(background), cache_(std::move(cache)) {}
+
+  /// \context The fetch's loop thread.
+  void begin() {
+    if (aborted_) {
+      cache_->finish_fetch(*this, Status(StatusCode::kCancelled, "token refresh abandoned: nobody waits for it"));
+      return;
+    }
+    handle_ = cache_->source().fetch(transport, cache_->fetch_input(),
+                                     [self = shared_from_this()](StatusOr<TokenGrant> result) {
+                                       self->cache_->finish_fetch(*self, std::move(result));
+                                     });
+  }
+
+  /// Abandons the fetch; it then finishes with kCancelled. \context Any thread.
+  void abort() {
+    transport.post([self = shared_from_this()] {
+      self->aborted_ = true;
+      self->handle_.cancel();
+    });
+  }
+
+  Transport& transport;
+  const bool background;                         // started for a stale token, nobody waiting
+  std::vector<std::shared_ptr<Waiter>> waiters;  // guarded by the cache's mutex
+
+ private:
+  const std::shared_ptr<TokenCache> cache_;
+  // Loop thread only.
+  Handle handle_;
+  bool aborted_ = false;
+};
+
+// ---- TokenCache ----------------------------------------------------------------
+
+TokenCache::TokenCache(std::shared_ptr<const TokenSource> source, const Clock& clock, TokenStateValues initial,
+                       TokenListener listener, FailureBackoff backoff)
+    : source_(std::move(source)),
+      clock_(clock),
+      listener_(std::move(listener)),
+      backoff_policy_(backoff),
+      values_(std::move(initial)) {
+  if (values_.expiry) expiry_steady_ = steady_from_wall(clock_, *values_.expiry);
+  publish_fast_path();
+}
+
+TokenCache::~TokenCache() = default;
+
+TokenStateValues TokenCache::values() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return values_;
+}
+
+TokenState TokenCache::state() const {
+  auto now = clock_.now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_at(now);
+}
+
+bool TokenCache::expired() const {
+  auto now = clock_.now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return expiry_steady_ && now >= *expiry_steady_ - kRefreshThreshold;
+}
+
+TokenState TokenCache::state_at(Clock::SteadyTime now) const {
+  if (!values_.token) return TokenState::kInvalid;
+  if (!expiry_steady_) return TokenState::kFresh;
+  if (now >= *expiry_steady_) return TokenState::kInvalid;
+  if (now >= *expiry_steady_ - kRefreshThreshold) return TokenState::kStale;
+  return TokenState::kFresh;
+}
+
+bool TokenCache::read_fresh_header(std::string& out) const {
+  return published_.read_if_fresh(clock_.now().time_since_epoch().count(), out);
+}
+
+void TokenCache::publish_fast_path() {
+  if (!values_.token || source_->always_fetch()) {
+    published_.clear();
+    return;
+  }
+  std::int64_t fresh_until = std::numeric_limits<std::int64_t>::max();
+  if (expiry_steady_) fresh_until = (*expiry_steady_ - kRefreshThreshold).time_since_epoch().count();
+  published_.publish("Bearer " + *values_.token, fresh_until);
+}
+
+void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
+  values_.token = grant.access_token;
+  if (grant.lifetime) {
+    expiry_steady_ = now + *grant.lifetime;
+    values_.expiry = clock_.wall_now() + std::chrono::duration_cast<Clock::WallTime::duration>(*grant.lifetime);
+  } else if (grant.expiry) {
+    values_.expiry = grant.expiry;
+    expiry_steady_ = steady_from_wall(clock_, *grant.expiry);
+  } else {
+    values_.expiry.reset();
+    expiry_steady_.reset();
+  }
+  if (grant.refresh_token && grant.refresh_token != values_.refresh_token) {
+    values_.refresh_token = grant.refresh_token;
+    values_.refresh_token_rotated = true;
+  }
+  values_.id_token = grant.id_token;
+  if (grant.granted_scopes) values_.granted_scopes = grant.granted_scopes;
+  if (grant.rapt_token) values_.rapt_token = grant.rapt_token;
+  publish_fast_path();
+}
+
+FetchInput TokenCache::fetch_input() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return FetchInput{values_.refresh_token, values_.rapt_token, values_.refresh_token_rotated};
+}
+
+std::shared_ptr<Fetch> TokenCache::start_fetch(Transport& transport, bool background) {
+  in_flight_ = std::make_shared<Fetch>(shared_from_this(), transport, background);
+  return in_flight_;
+}
+
+Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions options, TokenCallback done) {
+  const auto now = clock_.now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  const bool in_backoff = retry_not_before_ && now < *retry_not_before_;
+  if (demand == Demand::kUse && !source_->always_fetch()) {
+    TokenState state = state_at(now);
+    if (state != TokenState::kInvalid) {
+      // Usable now; a stale token also starts one background refresh.
+      std::string token = *values_.token;
+      std::shared_ptr<Fetch> background;
+      if (state == TokenState::kStale && !in_flight_ && !in_backoff) background = start_fetch(transport, true);
+      lock.unlock();
+      transport.post([done = std::move(done), token = std::move(token)]() mutable { done(std::move(token)); });
+      if (background) transport.post([background] { background->begin(); });
+      return Handle();
+    }
+    if (in_backoff && !in_flight_) {
+      Status failure = last_failure_;
+      lock.unlock();
+      transport.post([done = std::move(done), failure = std::move(failure)] { done(failure); });
+      return Handle();
+    }
+  }
+  auto waiter = std::make_shared<Waiter>(shared_from_this(), transport, std::move(done));
+  std::shared_ptr<Fetch> started;
+  if (!in_flight_) started = start_fetch(transport, false);
+  in_flight_->waiters.push_back(waiter);
+  waiter->fetch = in_flight_.get();
+  lock.unlock();
+  if (started) transport.post([started] { started->begin(); });
+  if (options.timeout.count() > 0) {
+    auto on_deadline = [weak = std::weak_ptr<Waiter>(waiter), ms = options.timeout.count()](Status fired) {
+      auto w = weak.lock();
+      if (!fired.ok() || !w) return;  // cancelled: the waiter finished first
+      w->withdraw(Status(StatusCode::kTimeout, "gave up waiting for a token after " + std::to_string(ms) +
+                                                   " ms (the refresh goes on for other callers)")
+                      .with_retryable(true));
+    };
+    waiter->set_deadline(transport.run_after(options.timeout, std::move(on_deadline)));
+  }
+  return Handle(waiter);
+}
+
+void TokenCache::withdraw_waiter(Waiter& waiter, const Status& why) {
+  std::shared_ptr<Fetch> abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (Fetch* fetch = waiter.fetch) {
+      auto& list = fetch->waiters;
+      list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& w) { return w.get() == &waiter; }),
+                 list.end());
+      waiter.fetch = nullptr;
+      // Nobody waits any more: abandon a fetch that was started for waiters.
+      if (list.empty() && !fetch->background && in_flight_.get() == fetch) {
+        abandoned = std::move(in_flight_);
+      }
+    }
+  }
+  if (abandoned) abandoned->abort();
+  waiter.finish(why);
+}
+
+void TokenCache::finish_fetch(Fetch& fetch, StatusOr<TokenGrant> result) {
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  std::optional<TokenUpdate> update;
+  StatusOr<std::string> outcome = result.status();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = clock_.now();
+    if (result.ok()) {
+      const bool rotated = result->refresh_token && result->refresh_token != values_.refresh_token;
+      publish(*result, now);
+      last_failure_ = Status();
+      retry_not_before_.reset();
+      backoff_ = std::chrono::milliseconds(0);
+      outcome = *values_.token;
+      if (listener_) {
+        update = TokenUpdate{*values_.token, values_.expiry,
+                             rotated ? values_.refresh_token : std::optional<std::string>()};
+      }
+    } else if (result.status().code() != StatusCode::kCancelled) {
+      last_failure_ = result.status();
+      if (last_failure_.retryable()) {
+        backoff_ = std::clamp(backoff_ * 2, backoff_policy_.first, backoff_policy_.max);
+        retry_not_before_ = now + backoff_;
+      }
+    }
+    waiters.swap(fetch.waiters);
+    for (auto& w : waiters) w->fetch = nullptr;
+    if (in_flight_.get() == &fetch) in_flight_.reset();
+  }
+  if (update) invoke_user_code(listener_, *update);
+  for (auto& w : waiters) {
+    if (&w->transport() == &fetch.transport) {
+      w->finish(outcome);
+    } else {
+      w->transport().post([w, outcome] { w->finish(outcome); });
+    }
+  }
+}
+
+}  // namespace gauth::detail
