@@ -690,7 +690,7 @@ TEST_CASE("kGarbage: the client rejects a reply that is not HTTP", "[test_server
 TEST_CASE("kGarbage sends exactly its bytes, then closes", "[test_server][fault]") {
   TestServer server;
   Reply reply = Reply::with_fault(Fault::kGarbage);
-  reply.body = std::string("\0\x01binary\xff", 10);
+  reply.body = std::string("\0\x01" "binary\xff", 9);
   server.enqueue(reply);
   RawConnection connection(server.port());
   connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
