@@ -196,6 +196,9 @@ Status CurlDriver::Impl::init(LoopHooks hooks, std::unique_ptr<EpollLoop> builti
   if (options_.max_connections_per_host > 0) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, long(options_.max_connections_per_host));
   }
+  if (options_.connection_cache_size > 0) {
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, long(options_.connection_cache_size));
+  }
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
@@ -716,7 +719,6 @@ StatusOr<HttpResponse> CurlDriver::Impl::result_of(Transfer& t, CURLcode code) {
       return Status(StatusCode::kTransportError,
                     what + ": TLS verification failed (" + detail +
                         "); for a private CA, set CurlDriverOptions::ca_bundle");
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       return Status(StatusCode::kInvalidArgument, what + ": " + detail);
     default:

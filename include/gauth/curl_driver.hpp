@@ -32,6 +32,9 @@ struct CurlDriverOptions {
   /// the limit wait for a free connection, and the wait counts against their
   /// deadline.
   std::size_t max_connections_per_host = 0;
+  /// How many idle connections to keep for reuse (0: libcurl's default, four
+  /// for each request in progress, so the pool shrinks after a burst).
+  std::size_t connection_cache_size = 0;
 };
 
 /// What a host loop is asked to watch a file descriptor for.
