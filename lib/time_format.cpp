@@ -118,6 +118,32 @@ StatusOr<Clock::WallTime> parse_expiry(std::string_view text) {
       std::chrono::seconds(seconds) + std::chrono::microseconds(micros)));
 }
 
+std::optional<Clock::WallTime> parse_http_date(std::string_view text) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // "Sun, 06 Nov 1994 08:49:37 GMT": the weekday is not checked.
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") return std::nullopt;
+  Reader r(text.substr(5, 20));
+  int day, year, hour, minute, second;
+  if (!r.digits(2, day) || !r.literal(' ')) return std::nullopt;
+  std::string_view month_name = text.substr(8, 3);
+  unsigned month = 0;
+  for (unsigned i = 0; i < 12; ++i) {
+    if (month_name == kMonths[i]) month = i + 1;
+  }
+  Reader rest(text.substr(11, 14));
+  if (month == 0 || !rest.literal(' ') || !rest.digits(4, year) || !rest.literal(' ') || !rest.digits(2, hour) ||
+      !rest.literal(':') || !rest.digits(2, minute) || !rest.literal(':') || !rest.digits(2, second) ||
+      !rest.at_end()) {
+    return std::nullopt;
+  }
+  if (day < 1 || unsigned(day) > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::int64_t seconds = days_from_civil(year, month, unsigned(day)) * 86400 + hour * 3600 + minute * 60 + second;
+  return Clock::WallTime(std::chrono::seconds(seconds));
+}
+
 std::string format_expiry(Clock::WallTime time) {
   auto since_epoch = std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
   std::int64_t days = since_epoch >= 0 ? since_epoch / 86400 : (since_epoch - 86399) / 86400;

@@ -192,7 +192,7 @@ void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
     values_.refresh_token = grant.refresh_token;
     values_.refresh_token_rotated = true;
   }
-  values_.id_token = grant.id_token;
+  if (grant.replace_id_token) values_.id_token = grant.id_token;
   if (grant.granted_scopes) values_.granted_scopes = grant.granted_scopes;
   if (grant.rapt_token) values_.rapt_token = grant.rapt_token;
   publish_fast_path();

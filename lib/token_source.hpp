@@ -25,8 +25,10 @@ struct TokenGrant {
   std::optional<Clock::WallTime> expiry;
   /// A rotated refresh token, when the server sent one.
   std::optional<std::string> refresh_token;
-  /// Replaces the stored id token (Python keeps only the latest answer's).
+  /// With replace_id_token, becomes the stored id token (Python keeps only
+  /// the latest token endpoint answer's, and a missing one clears it).
   std::optional<std::string> id_token;
+  bool replace_id_token = false;
   /// The scopes the server granted, when it said.
   std::optional<std::vector<std::string>> granted_scopes;
   /// The rapt token to keep (the one sent, unless reauthentication gave a new one).

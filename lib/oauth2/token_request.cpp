@@ -1,0 +1,286 @@
+#include "token_request.hpp"
+
+#include "../form_encoding.hpp"
+#include "../log.hpp"
+#include "../time_format.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+namespace gauth::oauth2::detail {
+
+using gauth::detail::append_form_field;
+using gauth::detail::parse_json;
+using gauth::detail::python_json_dumps;
+
+namespace {
+
+constexpr char kReauthMessage[] =
+    "Reauthentication is needed. Please run `gcloud auth application-default login` to reauthenticate.";
+constexpr std::size_t kMaxQuotedBody = 500;
+constexpr auto kMaxLifetime = std::chrono::hours(24 * 365 * 100);
+
+bool is_retryable_error_code(std::string_view s) {
+  return s == "internal_failure" || s == "server_error" || s == "temporarily_unavailable";
+}
+
+/// A server's text for a message: control characters replaced, cut short.
+std::string printable_excerpt(std::string_view body) {
+  std::string out;
+  out.reserve(std::min(body.size(), kMaxQuotedBody) + 3);
+  for (char c : body.substr(0, kMaxQuotedBody)) {
+    out.push_back((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f ? ' ' : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (body.size() > kMaxQuotedBody) out += "...";
+  return out;
+}
+
+TokenAnswer failure(TokenAnswer::Kind kind, Status status) {
+  TokenAnswer answer;
+  answer.kind = kind;
+  answer.error = std::move(status);
+  return answer;
+}
+
+Status malformed(const std::string& what) {
+  return Status(StatusCode::kRefreshError, "the token endpoint's answer is malformed: " + what);
+}
+
+/// Reads `expires_in`: an integer, a number, or a string of digits.
+StatusOr<std::optional<std::chrono::nanoseconds>> read_lifetime(const rapidjson::Value& body) {
+  auto it = body.FindMember("expires_in");
+  if (it == body.MemberEnd() || it->value.IsNull()) return std::optional<std::chrono::nanoseconds>();
+  const auto& v = it->value;
+  double seconds = 0;
+  if (v.IsNumber()) {
+    seconds = v.GetDouble();
+  } else if (v.IsString()) {
+    std::string s(v.GetString(), v.GetStringLength());
+    char* end = nullptr;
+    long long parsed = s.empty() ? 0 : std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || end != s.c_str() + s.size()) {
+      return malformed("expires_in is not a whole number of seconds: \"" + printable_excerpt(s) + "\"");
+    }
+    seconds = double(parsed);
+  } else {
+    return malformed("expires_in is neither a number nor a string");
+  }
+  if (!std::isfinite(seconds)) return malformed("expires_in is not a finite number");
+  auto lifetime = std::chrono::duration<double>(seconds);
+  if (lifetime > kMaxLifetime) lifetime = kMaxLifetime;
+  if (lifetime < -kMaxLifetime) lifetime = -kMaxLifetime;
+  return std::optional<std::chrono::nanoseconds>(std::chrono::duration_cast<std::chrono::nanoseconds>(lifetime));
+}
+
+/// An optional string member: absent and null are "none"; another type is an error.
+StatusOr<std::optional<std::string>> optional_string(const rapidjson::Value& body, const char* name) {
+  auto it = body.FindMember(name);
+  if (it == body.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
+  if (!it->value.IsString()) return malformed(std::string(name) + " is not a string");
+  return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
+}
+
+std::vector<std::string> split_on_white_space(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    std::size_t start = i;
+    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i > start) out.emplace_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+TokenAnswer read_grant(const rapidjson::Value& body, const RefreshGrantRequest& request) {
+  auto access_token = optional_string(body, "access_token");
+  if (!access_token.ok()) return failure(TokenAnswer::Kind::kFinal, access_token.status());
+  if (!*access_token) return failure(TokenAnswer::Kind::kFinal, Status(StatusCode::kRefreshError, "No access token in response."));
+  auto lifetime = read_lifetime(body);
+  if (!lifetime.ok()) return failure(TokenAnswer::Kind::kFinal, lifetime.status());
+  auto refresh_token = optional_string(body, "refresh_token");
+  if (!refresh_token.ok()) return failure(TokenAnswer::Kind::kFinal, refresh_token.status());
+  auto id_token = optional_string(body, "id_token");
+  if (!id_token.ok()) return failure(TokenAnswer::Kind::kFinal, id_token.status());
+  auto scope = optional_string(body, "scope");
+  if (!scope.ok()) return failure(TokenAnswer::Kind::kFinal, scope.status());
+
+  TokenAnswer answer;
+  answer.kind = TokenAnswer::Kind::kGrant;
+  gauth::detail::TokenGrant& grant = answer.grant;
+  grant.access_token = std::move(**access_token);
+  grant.lifetime = *lifetime;
+  grant.refresh_token = std::move(*refresh_token);  // absent or null: keep the old one
+  grant.id_token = std::move(*id_token);
+  grant.replace_id_token = true;
+  grant.rapt_token = request.rapt_token;
+  if (!request.scopes.empty() && *scope) {
+    // Python's sync refresh: record what was granted, warn about what was not.
+    grant.granted_scopes = split_on_white_space(**scope);
+    std::string missing;
+    for (const auto& wanted : request.scopes) {
+      if (std::find(grant.granted_scopes->begin(), grant.granted_scopes->end(), wanted) ==
+          grant.granted_scopes->end()) {
+        if (!missing.empty()) missing += ", ";
+        missing += wanted;
+      }
+    }
+    if (!missing.empty()) {
+      gauth::detail::log(LogLevel::kWarning,
+                         "Not all requested scopes were granted by the authorization server, missing scopes " +
+                             missing + ".");
+    }
+  }
+  return answer;
+}
+
+}  // namespace
+
+std::string refresh_grant_body(const RefreshGrantRequest& request) {
+  std::string body;
+  body.reserve(128 + request.client_id.size() + request.client_secret.size() + request.refresh_token.size());
+  append_form_field(body, "grant_type", "refresh_token");
+  append_form_field(body, "client_id", request.client_id);
+  append_form_field(body, "client_secret", request.client_secret);
+  append_form_field(body, "refresh_token", request.refresh_token);
+  if (!request.scopes.empty()) {
+    std::string joined;
+    for (const auto& s : request.scopes) {
+      if (!joined.empty()) joined.push_back(' ');
+      joined += s;
+    }
+    append_form_field(body, "scope", joined);
+  }
+  if (request.rapt_token && !request.rapt_token->empty()) append_form_field(body, "rapt", *request.rapt_token);
+  return body;
+}
+
+HttpRequest refresh_grant_http_request(const RefreshGrantRequest& request) {
+  HttpRequest http;
+  http.method = "POST";
+  http.url = request.token_uri;
+  http.headers.set("content-type", "application/x-www-form-urlencoded");
+  http.body = refresh_grant_body(request);
+  return http;
+}
+
+bool can_retry(int status, const rapidjson::Value* body) {
+  switch (status) {
+    case 500:
+    case 503:
+    case 504:
+    case 408:
+    case 429:
+      return true;
+    default:
+      break;
+  }
+  if (body == nullptr || !body->IsObject()) return false;
+  for (const char* field : {"error_description", "error"}) {
+    auto it = body->FindMember(field);
+    if (it == body->MemberEnd() || it->value.IsNull()) continue;
+    if (!it->value.IsString()) return false;  // Python: a non-string error is never retryable
+    if (is_retryable_error_code({it->value.GetString(), it->value.GetStringLength()})) return true;
+  }
+  return false;
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, Clock::WallTime now) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) return std::chrono::seconds(999'999'999);
+    return std::chrono::seconds(std::strtoll(std::string(value).c_str(), nullptr, 10));
+  }
+  if (auto when = gauth::detail::parse_http_date(value)) {
+    auto left = std::chrono::ceil<std::chrono::seconds>(*when - now);
+    return std::max(left, std::chrono::seconds(0));
+  }
+  return std::nullopt;
+}
+
+std::string redact_secrets(std::string text, const RefreshGrantRequest& request) {
+  auto scrub = [&text](const std::string& secret) {
+    if (secret.size() < 4) return;  // too short to tell apart from ordinary text
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "<redacted>");
+      at += 10;
+    }
+  };
+  for (const std::string* secret : {&request.client_secret, &request.refresh_token}) {
+    scrub(*secret);
+    std::string encoded;
+    gauth::detail::append_quote_plus(encoded, *secret);
+    if (encoded != *secret) scrub(encoded);
+  }
+  if (request.rapt_token) scrub(*request.rapt_token);
+  return text;
+}
+
+TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRequest& request,
+                              Clock::WallTime now) {
+  auto parsed = parse_json(response.body, "the token endpoint's answer");
+  const rapidjson::Value* body = parsed.ok() && parsed->IsObject() ? &*parsed : nullptr;
+
+  if (response.status == 200) {
+    // The body of a success may hold tokens: it is never quoted.
+    if (!parsed.ok()) {
+      return failure(TokenAnswer::Kind::kFinal,
+                     Status(StatusCode::kRefreshError, parsed.status().message()).with_http_status(200));
+    }
+    if (!body) return failure(TokenAnswer::Kind::kFinal, malformed("it is not a JSON object").with_http_status(200));
+    TokenAnswer answer = read_grant(*body, request);
+    if (answer.kind != TokenAnswer::Kind::kGrant) answer.error = answer.error.with_http_status(200);
+    return answer;
+  }
+
+  const bool retryable = can_retry(response.status, body);
+  Status error;
+  if (response.status >= 300 && response.status < 400) {
+    std::string location = response.headers.value_or_empty("location");
+    location = location.substr(0, location.find_first_of("?#"));
+    error = Status(StatusCode::kRefreshError,
+                   "the token endpoint answered HTTP " + std::to_string(response.status) +
+                       (location.empty() ? "" : " (a redirect to " + printable_excerpt(location) + ")") +
+                       "; token requests never follow redirects: check the token_uri");
+  } else if (body) {
+    auto error_code = gauth::detail::string_member(*body, "error");
+    auto description = gauth::detail::string_member(*body, "error_description");
+    auto subtype = gauth::detail::string_member(*body, "error_subtype");
+    if (error_code == std::string("invalid_grant") &&
+        (subtype == std::string("rapt_required") || subtype == std::string("invalid_rapt"))) {
+      return failure(TokenAnswer::Kind::kFinal, Status(StatusCode::kReauthRequired, kReauthMessage)
+                                                    .with_http_status(response.status)
+                                                    .with_oauth_error(*error_code, description.value_or("")));
+    }
+    if (error_code) {
+      std::string message = *error_code;
+      if (description) message += ": " + *description;
+      error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(message, request)))
+                  .with_oauth_error(redact_secrets(*error_code, request),
+                                    redact_secrets(description.value_or(""), request));
+    } else {
+      error = Status(StatusCode::kRefreshError,
+                     printable_excerpt(redact_secrets(python_json_dumps(*body), request)));
+    }
+  } else if (!response.body.empty()) {
+    // Not a JSON object: Python's sync client puts the text itself in the error.
+    std::string text = parsed.ok() ? python_json_dumps(*parsed) : response.body;
+    error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(text, request)));
+  } else {
+    error = Status(StatusCode::kRefreshError,
+                   "the token endpoint answered HTTP " + std::to_string(response.status) + " with an empty body");
+  }
+  TokenAnswer answer = failure(retryable ? TokenAnswer::Kind::kRetryable : TokenAnswer::Kind::kFinal,
+                               error.with_http_status(response.status).with_retryable(retryable));
+  if (const std::string* retry_after = response.headers.find("retry-after")) {
+    answer.retry_after = parse_retry_after(*retry_after, now);
+  }
+  return answer;
+}
+
+}  // namespace gauth::oauth2::detail
