@@ -105,7 +105,8 @@ struct Endpoint {
 // the waits are those of Python's ExponentialBackoff (notes §2.5).
 TEST_CASE("three retryable answers make three attempts: at once, after about 1 s, then about 2 s",
           "[refresh_grant][retry]") {
-  const char* bodies[] = {R"({"error_description": "internal_failure"})", kInternalFailure, R"({"error": "x"})"};
+  const char* bodies[] = {R"({"error_description": "internal_failure"})", kInternalFailure,
+                          R"({"error": "x"})"};
   for (int round = 0; round < 20; ++round) {
     Endpoint e;
     const char* body = bodies[round % 3];
@@ -130,7 +131,8 @@ TEST_CASE("three retryable answers make three attempts: at once, after about 1 s
 
 // Mirrors test__client.py::test__token_endpoint_request_internal_failure_and_retry_failure_error
 // (10.3 #80; async 10.4 #116).
-TEST_CASE("retryable, retryable, then a final error: three attempts and the final error", "[refresh_grant][retry]") {
+TEST_CASE("retryable, retryable, then a final error: three attempts and the final error",
+          "[refresh_grant][retry]") {
   Endpoint e;
   e.script.push_back(answer(400, R"({"error_description": "internal_failure"})"));
   e.script.push_back(answer(400, kInternalFailure));
@@ -223,7 +225,8 @@ TEST_CASE("a Retry-After longer than the backoff is waited for", "[refresh_grant
 
 TEST_CASE("a Retry-After given as an HTTP-date is waited for", "[refresh_grant][retry-after]") {
   Endpoint e;  // virtual wall time starts at Thu, 01 Jan 2026 00:00:00 GMT
-  e.script.push_back(with_retry_after(answer(429, R"({"error": "rate_limited"})"), "Thu, 01 Jan 2026 00:00:07 GMT"));
+  e.script.push_back(
+      with_retry_after(answer(429, R"({"error": "rate_limited"})"), "Thu, 01 Jan 2026 00:00:07 GMT"));
   e.script.push_back(answer(200, kGrant));
   auto r = e.fetch();
   REQUIRE(e.transport.request_count() == 2);
@@ -256,10 +259,12 @@ TEST_CASE("a Retry-After past the 30 s refresh deadline gives up at once with th
   CHECK(r.value->status().http_status() == 503);
 }
 
-TEST_CASE("the retries stop where the next wait would pass the refresh deadline", "[refresh_grant][deadline]") {
+TEST_CASE("the retries stop where the next wait would pass the refresh deadline",
+          "[refresh_grant][deadline]") {
   Endpoint e;
   e.script.push_back(with_retry_after(answer(503, R"({"error": "unavailable"})"), "29"));
-  e.script.push_back(answer(503, R"({"error": "still_unavailable"})"));  // the next wait (~2 s) ends past 30 s
+  e.script.push_back(
+      answer(503, R"({"error": "still_unavailable"})"));  // the next wait (~2 s) ends past 30 s
   e.script.push_back(answer(200, kGrant));
   auto r = e.fetch();
   CHECK(e.transport.request_count() == 2);

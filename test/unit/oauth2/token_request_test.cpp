@@ -73,16 +73,19 @@ TEST_CASE("the grant body lists Python's fields in Python's order, quote_plus-en
   CHECK(refresh_grant_body(r) ==
         "grant_type=refresh_token&client_id=123.apps.googleusercontent.com&client_secret=s3cr%2Fet%2Bx"
         "&refresh_token=1%2F%2F0gAbC-d_e"
-        "&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+https%3A%2F%2Fwww.googleapis.com%2Fauth%2Flogging.write"
+        "&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+https%3A%2F%2Fwww.googleapis.com%2Fauth%"
+        "2Flogging.write"
         "&rapt=r~a.p_t");
 }
 
 // Mirrors test__client.py::test_refresh_grant (10.3 #89: no scope without scopes)
 // and test_reauth.py::test_refresh_grant_failed (10.6 R1: scope "foo bar", rapt "rapt_token").
-TEST_CASE("scope is sent only when scopes are requested, rapt only when a rapt token is set", "[token_request]") {
+TEST_CASE("scope is sent only when scopes are requested, rapt only when a rapt token is set",
+          "[token_request]") {
   RefreshGrantRequest r = grant_request();
-  CHECK(refresh_grant_body(r) ==
-        "grant_type=refresh_token&client_id=client_id&client_secret=client_secret&refresh_token=refresh_token");
+  CHECK(
+      refresh_grant_body(r) ==
+      "grant_type=refresh_token&client_id=client_id&client_secret=client_secret&refresh_token=refresh_token");
   r.rapt_token = "";
   CHECK(refresh_grant_body(r).find("rapt") == std::string::npos);  // Python: only if truthy
   r.scopes = {"foo", "bar"};
@@ -96,7 +99,8 @@ TEST_CASE("scope is sent only when scopes are requested, rapt only when a rapt t
 // test__client_async.py::test__token_endpoint_request (10.4 #111): POST to the
 // URL, headers exactly {Content-Type: application/x-www-form-urlencoded} (as
 // Python's async client: no x-goog-api-client, no Authorization, no Accept).
-TEST_CASE("the token request is a form POST to token_uri with only a content-type header", "[token_request]") {
+TEST_CASE("the token request is a form POST to token_uri with only a content-type header",
+          "[token_request]") {
   HttpRequest http = refresh_grant_http_request(grant_request());
   CHECK(http.method == "POST");
   CHECK(http.url == "https://example.com/oauth2/token");
@@ -224,7 +228,8 @@ TEST_CASE("an error answer without a description reads just the error code", "[t
 
 // Mirrors test__client.py::test__handle_error_response_no_error (10.3 #65) and
 // ::test__token_endpoint_request_error (10.3 #78; async 10.4 #114).
-TEST_CASE("an error answer without 'error' quotes the JSON as Python's json.dumps writes it", "[token_request]") {
+TEST_CASE("an error answer without 'error' quotes the JSON as Python's json.dumps writes it",
+          "[token_request]") {
   TokenAnswer a = read(400, R"({"foo":"bar"})");
   CHECK(a.kind == Kind::kFinal);
   CHECK(a.error.code() == StatusCode::kRefreshError);
@@ -255,14 +260,17 @@ TEST_CASE("a non-JSON error answer gives its text as the message", "[token_reque
 
 // Mirrors test_reauth.py::test_refresh_grant_reauth_refresh_disabled (10.6 R3;
 // async R6). gauth has no interactive reauthentication: it reports kReauthRequired.
-TEST_CASE("rapt_required and invalid_rapt ask for reauthentication and are never retried", "[token_request][reauth]") {
+TEST_CASE("rapt_required and invalid_rapt ask for reauthentication and are never retried",
+          "[token_request][reauth]") {
   for (const char* subtype : {"rapt_required", "invalid_rapt"}) {
     INFO(subtype);
-    TokenAnswer a = read(400, std::string(R"({"error": "invalid_grant", "error_subtype": ")") + subtype + "\"}");
+    TokenAnswer a =
+        read(400, std::string(R"({"error": "invalid_grant", "error_subtype": ")") + subtype + "\"}");
     CHECK(a.kind == Kind::kFinal);
     CHECK(a.error.code() == StatusCode::kReauthRequired);
-    CHECK(a.error.message() ==
-          "Reauthentication is needed. Please run `gcloud auth application-default login` to reauthenticate.");
+    CHECK(
+        a.error.message() ==
+        "Reauthentication is needed. Please run `gcloud auth application-default login` to reauthenticate.");
     CHECK_FALSE(a.error.retryable());
     CHECK(a.error.oauth_error() == "invalid_grant");
   }
@@ -296,10 +304,10 @@ TEST_CASE("only 500, 503, 504, 408 and 429 are retryable statuses", "[token_requ
 // Mirrors test__client.py::test__can_retry_message (10.3 #68-69).
 TEST_CASE("internal_failure, server_error and temporarily_unavailable are retryable at any status",
           "[token_request][retry]") {
-  for (const char* text :
-       {R"({"error": "internal_failure"})", R"({"error": "server_error"})", R"({"error": "temporarily_unavailable"})",
-        R"({"error": "x", "error_description": "internal_failure"})",
-        R"({"error": "server_error", "error_description": null})"}) {
+  for (const char* text : {R"({"error": "internal_failure"})", R"({"error": "server_error"})",
+                           R"({"error": "temporarily_unavailable"})",
+                           R"({"error": "x", "error_description": "internal_failure"})",
+                           R"({"error": "server_error", "error_description": null})"}) {
     INFO(text);
     auto body = json(text);
     CHECK(can_retry(200, &body));
@@ -308,11 +316,13 @@ TEST_CASE("internal_failure, server_error and temporarily_unavailable are retrya
 }
 
 // Mirrors test__client.py::test__can_retry_no_retry_message (10.3 #70-72).
-TEST_CASE("other errors, non-string errors and non-object bodies are not retryable", "[token_request][retry]") {
-  for (const char* text : {R"({"error": "invalid_scope"})", R"({"error": {"foo": "bar"}})",
-                           R"({"error_description": ["foo", "bar"]})",
-                           R"({"error": "server_error", "error_description": {"foo": "bar"}})",
-                           R"({"error": "an internal_failure occurred"})", R"(["server_error"])", R"("server_error")"}) {
+TEST_CASE("other errors, non-string errors and non-object bodies are not retryable",
+          "[token_request][retry]") {
+  for (const char* text :
+       {R"({"error": "invalid_scope"})", R"({"error": {"foo": "bar"}})",
+        R"({"error_description": ["foo", "bar"]})",
+        R"({"error": "server_error", "error_description": {"foo": "bar"}})",
+        R"({"error": "an internal_failure occurred"})", R"(["server_error"])", R"("server_error")"}) {
     INFO(text);
     auto body = json(text);
     CHECK_FALSE(can_retry(200, &body));
@@ -323,8 +333,10 @@ TEST_CASE("other errors, non-string errors and non-object bodies are not retryab
 
 // Mirrors test__client.py::test__token_endpoint_request_internal_failure_error
 // (10.3 #79) for one answer: the retry loop sees kRetryable.
-TEST_CASE("a 400 whose error or description is internal_failure is a retryable answer", "[token_request][retry]") {
-  for (const char* body : {R"({"error_description": "internal_failure"})", R"({"error": "internal_failure"})"}) {
+TEST_CASE("a 400 whose error or description is internal_failure is a retryable answer",
+          "[token_request][retry]") {
+  for (const char* body :
+       {R"({"error_description": "internal_failure"})", R"({"error": "internal_failure"})"}) {
     INFO(body);
     TokenAnswer a = read(400, body);
     CHECK(a.kind == Kind::kRetryable);
@@ -378,7 +390,8 @@ TEST_CASE("redact_secrets removes the client secret, refresh token and rapt toke
   CHECK_THAT(out, Catch::EndsWith(" e"));
 }
 
-TEST_CASE("an error answer that echoes the request keeps no secret in the Status", "[token_request][secrets]") {
+TEST_CASE("an error answer that echoes the request keeps no secret in the Status",
+          "[token_request][secrets]") {
   RefreshGrantRequest r = grant_request();
   r.client_secret = "GOCSPX-cl1ent/Secret+Value";
   r.refresh_token = "1//0gRefresh-Token_For/Tests";
@@ -387,14 +400,13 @@ TEST_CASE("an error answer that echoes the request keeps no secret in the Status
   std::string quoted;
   gauth::detail::append_json_string(quoted, echoed);
   for (int status : {400, 500}) {
-    for (const std::string& body :
-         {R"({"error": "invalid_request", "error_description": )" + quoted + "}",
-          R"({"error": )" + quoted + "}", R"({"echo": )" + quoted + "}", echoed}) {
+    for (const std::string& body : {R"({"error": "invalid_request", "error_description": )" + quoted + "}",
+                                    R"({"error": )" + quoted + "}", R"({"echo": )" + quoted + "}", echoed}) {
       INFO(status << " " << body);
       TokenAnswer a = read(status, body, r);
       REQUIRE(a.kind != Kind::kGrant);
-      for (const std::string& text : {a.error.message(), a.error.oauth_error(), a.error.oauth_error_description(),
-                                      to_string(a.error)}) {
+      for (const std::string& text : {a.error.message(), a.error.oauth_error(),
+                                      a.error.oauth_error_description(), to_string(a.error)}) {
         CHECK_THAT(text, !Catch::Contains("cl1ent"));
         CHECK_THAT(text, !Catch::Contains("Refresh-Token"));
         CHECK_THAT(text, !Catch::Contains("rapt-Secret"));
