@@ -54,8 +54,8 @@ Status Credentials::apply(Headers& headers, std::optional<std::string_view> toke
 }
 
 bool Credentials::try_apply(Headers& headers) const {
-  std::string value;
-  if (!cache_->read_fresh_header(value)) return false;
+  std::string value = "Bearer ";  // fits the small-string buffer: the token adds the one allocation
+  if (!cache_->read_fresh_token(value)) return false;
   set_authorization(headers, std::move(value), quota_project_id_);
   return true;
 }

@@ -1,67 +1,84 @@
 #include "published_token.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace gauth::detail {
 
 namespace {
 constexpr std::size_t kWordBytes = sizeof(std::uint64_t);
 constexpr int kReadAttempts = 8;
+
+std::size_t words_for(std::size_t bytes) { return (bytes + kWordBytes - 1) / kWordBytes; }
 }  // namespace
 
-void PublishedToken::publish(std::string_view value, std::int64_t fresh_until_ns) {
-  std::size_t words_needed = (value.size() + kWordBytes - 1) / kWordBytes;
-  if (buffers_.empty() || buffers_.back()->capacity < words_needed) {
-    std::size_t capacity = std::max<std::size_t>(words_needed, buffers_.empty() ? 32 : 2 * buffers_.back()->capacity);
-    buffers_.push_back(std::make_unique<Buffer>(capacity));
-  }
-  const Buffer* buffer = buffers_.back().get();
-  Word* words = buffer->data.get();
+void PublishedToken::begin_write() {
   std::uint64_t seq = sequence_.load(std::memory_order_relaxed);
   sequence_.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  for (std::size_t i = 0; i < words_needed; ++i) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, value.data() + i * kWordBytes, std::min(kWordBytes, value.size() - i * kWordBytes));
-    words[i].store(w, std::memory_order_relaxed);
+}
+
+void PublishedToken::end_write() {
+  sequence_.store(sequence_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void PublishedToken::publish(std::string_view token, std::int64_t fresh_until_ns) {
+  std::size_t needed = words_for(token.size());
+  if (buffers_.empty() || buffers_.back()[0].load(std::memory_order_relaxed) < needed) {
+    // Grow by half again, so a token that keeps getting longer reallocates rarely.
+    std::size_t capacity = buffers_.empty() ? needed : std::max(needed, needed + needed / 2);
+    Buffer buffer(new Word[capacity + 1]);
+    buffer[0].store(capacity, std::memory_order_relaxed);
+    buffers_.push_back(std::move(buffer));
   }
-  buffer_.store(buffer, std::memory_order_relaxed);
-  length_.store(value.size(), std::memory_order_relaxed);
+  Word* words = buffers_.back().get();
+  begin_write();
+  for (std::size_t i = 0; i < needed; ++i) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, token.data() + i * kWordBytes, std::min(kWordBytes, token.size() - i * kWordBytes));
+    words[i + 1].store(w, std::memory_order_relaxed);
+  }
+  buffer_.store(words, std::memory_order_relaxed);
+  length_.store(static_cast<std::uint32_t>(token.size()), std::memory_order_relaxed);
   fresh_until_ns_.store(fresh_until_ns, std::memory_order_relaxed);
   present_.store(true, std::memory_order_relaxed);
-  sequence_.store(seq + 2, std::memory_order_release);
+  end_write();
+}
+
+void PublishedToken::set_fresh_until(std::int64_t fresh_until_ns) {
+  begin_write();
+  fresh_until_ns_.store(fresh_until_ns, std::memory_order_relaxed);
+  end_write();
 }
 
 void PublishedToken::clear() {
-  std::uint64_t seq = sequence_.load(std::memory_order_relaxed);
-  sequence_.store(seq + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  begin_write();
   present_.store(false, std::memory_order_relaxed);
-  sequence_.store(seq + 2, std::memory_order_release);
+  end_write();
 }
 
-bool PublishedToken::read_if_fresh(std::int64_t now_ns, std::string& out) const {
+bool PublishedToken::copy_if(std::int64_t now_ns, bool need_fresh, std::string& out) const {
   for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     std::uint64_t before = sequence_.load(std::memory_order_acquire);
     if (before & 1) continue;  // a write is in progress
     bool present = present_.load(std::memory_order_relaxed);
     std::int64_t fresh_until = fresh_until_ns_.load(std::memory_order_relaxed);
-    if (!present || now_ns >= fresh_until) {
+    const Word* words = buffer_.load(std::memory_order_relaxed);
+    if (!present || words == nullptr || (need_fresh && now_ns >= fresh_until)) {
       std::atomic_thread_fence(std::memory_order_acquire);
       if (sequence_.load(std::memory_order_relaxed) == before) return false;
       continue;
     }
     // A torn read may pair a new length with an older, smaller buffer: bound
     // the copy by the buffer's own capacity; the sequence check rejects it.
-    const Buffer* buffer = buffer_.load(std::memory_order_relaxed);
-    if (buffer == nullptr) continue;  // torn: "present" from a first publish in progress
-    std::size_t length = std::min(length_.load(std::memory_order_relaxed), buffer->capacity * kWordBytes);
-    const Word* words = buffer->data.get();
+    std::size_t capacity_bytes = words[0].load(std::memory_order_relaxed) * kWordBytes;
+    std::size_t length = std::min<std::size_t>(length_.load(std::memory_order_relaxed), capacity_bytes);
     std::size_t old_size = out.size();
     out.resize(old_size + length);
     char* dst = out.data() + old_size;
     for (std::size_t i = 0; i * kWordBytes < length; ++i) {
-      std::uint64_t w = words[i].load(std::memory_order_relaxed);
+      std::uint64_t w = words[i + 1].load(std::memory_order_relaxed);
       std::memcpy(dst + i * kWordBytes, &w, std::min(kWordBytes, length - i * kWordBytes));
     }
     std::atomic_thread_fence(std::memory_order_acquire);
@@ -69,6 +86,16 @@ bool PublishedToken::read_if_fresh(std::int64_t now_ns, std::string& out) const 
     out.resize(old_size);  // torn: try again
   }
   return false;
+}
+
+bool PublishedToken::read_if_fresh(std::int64_t now_ns, std::string& out) const {
+  return copy_if(now_ns, true, out);
+}
+
+std::optional<std::string> PublishedToken::token() const {
+  std::string out;
+  if (!copy_if(0, false, out)) return std::nullopt;
+  return out;
 }
 
 }  // namespace gauth::detail

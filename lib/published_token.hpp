@@ -7,15 +7,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace gauth::detail {
 
-/// The current `authorization` header value and until when it is fresh,
-/// readable by any number of threads without a lock and without writing
-/// shared memory (so readers never contend), written by one writer at a time.
+/// The current access token and until when it is fresh, readable by any
+/// number of threads without a lock and without writing shared memory (so
+/// readers never contend), written by one writer at a time. It is the only
+/// copy of the token a cache keeps.
 ///
 /// A sequence lock: the writer makes the sequence odd, stores, makes it even;
 /// a reader copies and retries if the sequence moved. Every shared word is an
@@ -29,33 +31,41 @@ class PublishedToken {
   PublishedToken(const PublishedToken&) = delete;
   PublishedToken& operator=(const PublishedToken&) = delete;
 
-  /// Publishes `header_value`, fresh while the monotonic clock reads less than
+  /// Publishes `token`, fresh while the monotonic clock reads less than
   /// `fresh_until_ns`. \context One writer at a time (the cache's mutex).
-  void publish(std::string_view header_value, std::int64_t fresh_until_ns);
+  void publish(std::string_view token, std::int64_t fresh_until_ns);
+  /// Changes until when the token is fresh. \context One writer at a time.
+  void set_fresh_until(std::int64_t fresh_until_ns);
   /// Withdraws the token. \context One writer at a time.
   void clear();
 
-  /// Copies the header value into `out` if a token is fresh at `now_ns`.
-  /// Returns false, leaving `out` alone, if not (or if a writer kept the
-  /// sequence moving, in which case the caller takes the slow path).
+  /// Appends the token to `out` if one is fresh at `now_ns`. Returns false,
+  /// leaving `out` alone, if not (or if a writer kept the sequence moving, in
+  /// which case the caller takes the slow path).
   /// \context Thread-safe, lock-free.
   bool read_if_fresh(std::int64_t now_ns, std::string& out) const;
 
+  /// The token, fresh or not. \context The writer's side (the cache's mutex held).
+  std::optional<std::string> token() const;
+
  private:
   using Word = std::atomic<std::uint64_t>;
-  struct Buffer {
-    explicit Buffer(std::size_t words) : data(new Word[words]), capacity(words) {}
-    const std::unique_ptr<Word[]> data;
-    const std::size_t capacity;  // in words; never changes, so readers may trust it
-  };
+  /// A buffer is one allocation: word 0 holds its capacity in words (set
+  /// before it is published, never changed, so readers may trust it), the
+  /// token's bytes follow.
+  using Buffer = std::unique_ptr<Word[]>;
+
+  bool copy_if(std::int64_t now_ns, bool need_fresh, std::string& out) const;
+  void begin_write();
+  void end_write();
 
   std::atomic<std::uint64_t> sequence_{0};
   std::atomic<std::int64_t> fresh_until_ns_{0};
-  std::atomic<std::size_t> length_{0};
+  std::atomic<std::uint32_t> length_{0};
   std::atomic<bool> present_{false};
-  std::atomic<const Buffer*> buffer_{nullptr};
-  // Writer only.
-  std::vector<std::unique_ptr<Buffer>> buffers_;  // the current one last
+  std::atomic<const Word*> buffer_{nullptr};
+  // Writer only. Outgrown buffers are kept (readers may still be in them).
+  std::vector<Buffer> buffers_;  // the current one last
 };
 
 }  // namespace gauth::detail

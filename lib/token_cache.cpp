@@ -126,20 +126,35 @@ class Fetch final : public std::enable_shared_from_this<Fetch> {
 
 TokenCache::TokenCache(std::shared_ptr<const TokenSource> source, const Clock& clock, TokenStateValues initial,
                        TokenListener listener, FailureBackoff backoff)
-    : source_(std::move(source)),
-      clock_(clock),
-      listener_(std::move(listener)),
-      backoff_policy_(backoff),
-      values_(std::move(initial)) {
-  if (values_.expiry) expiry_steady_ = steady_from_wall(clock_, *values_.expiry);
-  publish_fast_path();
+    : source_(std::move(source)), clock_(clock), listener_(std::move(listener)), backoff_policy_(backoff) {
+  stored_.expiry = initial.expiry;
+  stored_.refresh_token = std::move(initial.refresh_token);
+  stored_.refresh_token_rotated = initial.refresh_token_rotated;
+  if (initial.id_token || initial.rapt_token || initial.granted_scopes) {
+    auto& extras = stored_.extras_for_writing();
+    extras.id_token = std::move(initial.id_token);
+    extras.rapt_token = std::move(initial.rapt_token);
+    extras.granted_scopes = std::move(initial.granted_scopes);
+  }
+  if (stored_.expiry) expiry_steady_ = steady_from_wall(clock_, *stored_.expiry);
+  if (initial.token) publish_token(*initial.token);
 }
 
 TokenCache::~TokenCache() = default;
 
 TokenStateValues TokenCache::values() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return values_;
+  TokenStateValues v;
+  v.token = token();
+  v.expiry = stored_.expiry;
+  v.refresh_token = stored_.refresh_token;
+  v.refresh_token_rotated = stored_.refresh_token_rotated;
+  if (stored_.extras) {
+    v.id_token = stored_.extras->id_token;
+    v.rapt_token = stored_.extras->rapt_token;
+    v.granted_scopes = stored_.extras->granted_scopes;
+  }
+  return v;
 }
 
 TokenState TokenCache::state() const {
@@ -155,52 +170,56 @@ bool TokenCache::expired() const {
 }
 
 TokenState TokenCache::state_at(Clock::SteadyTime now) const {
-  if (!values_.token) return TokenState::kInvalid;
+  if (!token()) return TokenState::kInvalid;
   if (!expiry_steady_) return TokenState::kFresh;
   if (now >= *expiry_steady_) return TokenState::kInvalid;
   if (now >= *expiry_steady_ - kRefreshThreshold) return TokenState::kStale;
   return TokenState::kFresh;
 }
 
-bool TokenCache::read_fresh_header(std::string& out) const {
+bool TokenCache::read_fresh_token(std::string& out) const {
   return published_.read_if_fresh(clock_.now().time_since_epoch().count(), out);
 }
 
-void TokenCache::publish_fast_path() {
-  if (!values_.token || source_->always_fetch()) {
-    published_.clear();
-    return;
-  }
+void TokenCache::publish_token(std::string_view token) {
+  // A source that always fetches keeps its token for token() but never
+  // lets the fast path serve it.
   std::int64_t fresh_until = std::numeric_limits<std::int64_t>::max();
-  if (expiry_steady_) fresh_until = (*expiry_steady_ - kRefreshThreshold).time_since_epoch().count();
-  published_.publish("Bearer " + *values_.token, fresh_until);
+  if (source_->always_fetch()) {
+    fresh_until = std::numeric_limits<std::int64_t>::min();
+  } else if (expiry_steady_) {
+    fresh_until = (*expiry_steady_ - kRefreshThreshold).time_since_epoch().count();
+  }
+  published_.publish(token, fresh_until);
 }
 
 void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
-  values_.token = grant.access_token;
   if (grant.lifetime) {
     expiry_steady_ = now + *grant.lifetime;
-    values_.expiry = clock_.wall_now() + std::chrono::duration_cast<Clock::WallTime::duration>(*grant.lifetime);
+    stored_.expiry = clock_.wall_now() + std::chrono::duration_cast<Clock::WallTime::duration>(*grant.lifetime);
   } else if (grant.expiry) {
-    values_.expiry = grant.expiry;
+    stored_.expiry = grant.expiry;
     expiry_steady_ = steady_from_wall(clock_, *grant.expiry);
   } else {
-    values_.expiry.reset();
+    stored_.expiry.reset();
     expiry_steady_.reset();
   }
-  if (grant.refresh_token && grant.refresh_token != values_.refresh_token) {
-    values_.refresh_token = grant.refresh_token;
-    values_.refresh_token_rotated = true;
+  if (grant.refresh_token && grant.refresh_token != stored_.refresh_token) {
+    stored_.refresh_token = grant.refresh_token;
+    stored_.refresh_token_rotated = true;
   }
-  if (grant.replace_id_token) values_.id_token = grant.id_token;
-  if (grant.granted_scopes) values_.granted_scopes = grant.granted_scopes;
-  if (grant.rapt_token) values_.rapt_token = grant.rapt_token;
-  publish_fast_path();
+  if (grant.replace_id_token && (grant.id_token || stored_.extras)) {
+    stored_.extras_for_writing().id_token = grant.id_token;
+  }
+  if (grant.granted_scopes) stored_.extras_for_writing().granted_scopes = grant.granted_scopes;
+  if (grant.rapt_token) stored_.extras_for_writing().rapt_token = grant.rapt_token;
+  publish_token(grant.access_token);
 }
 
 FetchInput TokenCache::fetch_input() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return FetchInput{values_.refresh_token, values_.rapt_token, values_.refresh_token_rotated};
+  return FetchInput{stored_.refresh_token, stored_.extras ? stored_.extras->rapt_token : std::nullopt,
+                    stored_.refresh_token_rotated};
 }
 
 std::shared_ptr<Fetch> TokenCache::start_fetch(Transport& transport, bool background) {
@@ -216,7 +235,7 @@ Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions optio
     TokenState state = state_at(now);
     if (state != TokenState::kInvalid) {
       // Usable now; a stale token also starts one background refresh.
-      std::string token = *values_.token;
+      std::string token = *this->token();
       std::shared_ptr<Fetch> background;
       if (state == TokenState::kStale && !in_flight_ && !in_backoff) background = start_fetch(transport, true);
       lock.unlock();
@@ -278,15 +297,15 @@ void TokenCache::finish_fetch(Fetch& fetch, StatusOr<TokenGrant> result) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = clock_.now();
     if (result.ok()) {
-      const bool rotated = result->refresh_token && result->refresh_token != values_.refresh_token;
+      const bool rotated = result->refresh_token && result->refresh_token != stored_.refresh_token;
       publish(*result, now);
       last_failure_ = Status();
       retry_not_before_.reset();
       backoff_ = std::chrono::milliseconds(0);
-      outcome = *values_.token;
+      outcome = result->access_token;
       if (listener_) {
-        update = TokenUpdate{*values_.token, values_.expiry,
-                             rotated ? values_.refresh_token : std::optional<std::string>()};
+        update = TokenUpdate{result->access_token, stored_.expiry,
+                             rotated ? stored_.refresh_token : std::optional<std::string>()};
       }
     } else if (result.status().code() != StatusCode::kCancelled) {
       last_failure_ = result.status();

@@ -63,8 +63,8 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
   const TokenSource& source() const noexcept { return *source_; }
   const TokenListener& listener() const noexcept { return listener_; }
 
-  /// The lock-free read of a fresh token's header value ("Bearer ...").
-  bool read_fresh_header(std::string& out) const;
+  /// The lock-free read of a fresh token, appended to `out`.
+  bool read_fresh_token(std::string& out) const;
 
   /// Asks for a token. `done` runs exactly once on `transport`'s loop thread,
   /// never inline, with the token or the error.
@@ -78,7 +78,8 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
  private:
   TokenState state_at(Clock::SteadyTime now) const;  // mutex held
   void publish(const TokenGrant& grant, Clock::SteadyTime now);  // mutex held
-  void publish_fast_path();  // mutex held
+  /// Publishes `token` for the fast path with the current expiry. Mutex held.
+  void publish_token(std::string_view token);
   std::shared_ptr<Fetch> start_fetch(Transport& transport, bool background);  // mutex held
 
   const std::shared_ptr<const TokenSource> source_;
@@ -86,14 +87,34 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
   const TokenListener listener_;
   const FailureBackoff backoff_policy_;
 
+  /// The token values other than the token itself; the rarely set ones are
+  /// boxed, so that a cache of 100,000 credentials stays small.
+  struct Stored {
+    struct Extras {
+      std::optional<std::string> id_token;
+      std::optional<std::string> rapt_token;
+      std::optional<std::vector<std::string>> granted_scopes;
+    };
+    std::optional<Clock::WallTime> expiry;
+    std::optional<std::string> refresh_token;
+    bool refresh_token_rotated = false;
+    std::unique_ptr<Extras> extras;
+    Extras& extras_for_writing() {
+      if (!extras) extras = std::make_unique<Extras>();
+      return *extras;
+    }
+  };
+
+  std::optional<std::string> token() const { return published_.token(); }  // mutex held
+
   mutable std::mutex mutex_;
-  TokenStateValues values_;
+  Stored stored_;
   std::optional<Clock::SteadyTime> expiry_steady_;  // the expiry on the monotonic clock
   std::shared_ptr<Fetch> in_flight_;
   Status last_failure_;
   std::optional<Clock::SteadyTime> retry_not_before_;
   std::chrono::milliseconds backoff_{0};
-  PublishedToken published_;
+  PublishedToken published_;  // the token itself lives here, and only here
 };
 
 }  // namespace gauth::detail

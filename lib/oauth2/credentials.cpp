@@ -16,6 +16,8 @@
 
 namespace gauth::oauth2 {
 
+using detail::BuilderState;
+using detail::RefreshGrantSource;
 using detail::UserCredentialsConfig;
 using gauth::detail::TokenCache;
 using gauth::detail::TokenStateValues;
@@ -26,10 +28,10 @@ namespace {
 
 constexpr std::size_t kMaxCredentialsFileBytes = 1024 * 1024;
 
-std::shared_ptr<TokenCache> make_cache(const std::shared_ptr<const UserCredentialsConfig>& config,
+std::shared_ptr<TokenCache> make_cache(const std::shared_ptr<const RefreshGrantSource>& source,
                                        TokenStateValues initial) {
-  return std::make_shared<TokenCache>(std::make_shared<detail::RefreshGrantSource>(config), *config->clock,
-                                      std::move(initial), config->token_listener);
+  const UserCredentialsConfig& config = source->config();
+  return std::make_shared<TokenCache>(source, *config.clock, std::move(initial), config.extras().token_listener);
 }
 
 Status invalid(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
@@ -89,7 +91,7 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 
 // ---- Builder --------------------------------------------------------------------
 
-Credentials::Builder::Builder() : config_(std::make_unique<UserCredentialsConfig>()) {}
+Credentials::Builder::Builder() : state_(std::make_unique<BuilderState>()) {}
 Credentials::Builder::~Builder() = default;
 Credentials::Builder::Builder(Builder&&) noexcept = default;
 Credentials::Builder& Credentials::Builder::operator=(Builder&&) noexcept = default;
@@ -99,55 +101,53 @@ Credentials::Builder& Credentials::Builder::operator=(Builder&&) noexcept = defa
     target = std::move(value);                            \
     return *this;                                         \
   }
-GAUTH_BUILDER_SETTER(token, std::optional<std::string>, config_->initial.token)
-GAUTH_BUILDER_SETTER(expiry, std::optional<Clock::WallTime>, config_->initial.expiry)
-GAUTH_BUILDER_SETTER(refresh_token, std::optional<std::string>, config_->initial.refresh_token)
-GAUTH_BUILDER_SETTER(id_token, std::optional<std::string>, config_->initial.id_token)
-GAUTH_BUILDER_SETTER(granted_scopes, std::optional<std::vector<std::string>>, config_->initial.granted_scopes)
-GAUTH_BUILDER_SETTER(rapt_token, std::optional<std::string>, config_->initial.rapt_token)
-GAUTH_BUILDER_SETTER(quota_project_id, std::optional<std::string>, config_->quota_project_id)
-GAUTH_BUILDER_SETTER(token_uri, std::optional<std::string>, config_->token_uri)
-GAUTH_BUILDER_SETTER(client_id, std::optional<std::string>, config_->client_id)
-GAUTH_BUILDER_SETTER(client_secret, std::optional<std::string>, config_->client_secret)
-GAUTH_BUILDER_SETTER(scopes, std::optional<std::vector<std::string>>, config_->scopes)
-GAUTH_BUILDER_SETTER(default_scopes, std::optional<std::vector<std::string>>, config_->default_scopes)
-GAUTH_BUILDER_SETTER(refresh_handler, RefreshHandler, config_->refresh_handler)
-GAUTH_BUILDER_SETTER(trust_boundary, std::optional<std::string>, config_->trust_boundary)
-GAUTH_BUILDER_SETTER(account, std::string, config_->account)
-GAUTH_BUILDER_SETTER(refresh_timeout, std::chrono::milliseconds, config_->refresh_timeout)
-GAUTH_BUILDER_SETTER(token_listener, TokenListener, config_->token_listener)
-GAUTH_BUILDER_SETTER(credential_source, std::optional<std::string>, config_->credential_source)
+GAUTH_BUILDER_SETTER(token, std::optional<std::string>, state_->initial.token)
+GAUTH_BUILDER_SETTER(expiry, std::optional<Clock::WallTime>, state_->initial.expiry)
+GAUTH_BUILDER_SETTER(refresh_token, std::optional<std::string>, state_->initial.refresh_token)
+GAUTH_BUILDER_SETTER(id_token, std::optional<std::string>, state_->initial.id_token)
+GAUTH_BUILDER_SETTER(granted_scopes, std::optional<std::vector<std::string>>, state_->initial.granted_scopes)
+GAUTH_BUILDER_SETTER(rapt_token, std::optional<std::string>, state_->initial.rapt_token)
+GAUTH_BUILDER_SETTER(quota_project_id, std::optional<std::string>, state_->quota_project_id)
+GAUTH_BUILDER_SETTER(token_uri, std::optional<std::string>, state_->config.token_uri)
+GAUTH_BUILDER_SETTER(client_id, std::optional<std::string>, state_->config.client_id)
+GAUTH_BUILDER_SETTER(client_secret, std::optional<std::string>, state_->config.client_secret)
+GAUTH_BUILDER_SETTER(scopes, std::optional<std::vector<std::string>>, state_->config.scopes)
+GAUTH_BUILDER_SETTER(default_scopes, std::optional<std::vector<std::string>>, state_->config.default_scopes)
+GAUTH_BUILDER_SETTER(refresh_timeout, std::chrono::milliseconds, state_->config.refresh_timeout)
+GAUTH_BUILDER_SETTER(refresh_handler, RefreshHandler, state_->config.extras_for_writing().refresh_handler)
+GAUTH_BUILDER_SETTER(trust_boundary, std::optional<std::string>, state_->config.extras_for_writing().trust_boundary)
+GAUTH_BUILDER_SETTER(account, std::string, state_->config.extras_for_writing().account)
+GAUTH_BUILDER_SETTER(token_listener, TokenListener, state_->config.extras_for_writing().token_listener)
+GAUTH_BUILDER_SETTER(credential_source, std::optional<std::string>,
+                     state_->config.extras_for_writing().credential_source)
 #undef GAUTH_BUILDER_SETTER
 
 Credentials::Builder& Credentials::Builder::universe_domain(std::string universe_domain) {
   // Python: `universe_domain or "googleapis.com"`.
-  config_->universe_domain = universe_domain.empty() ? kDefaultUniverseDomain : std::move(universe_domain);
+  state_->config.universe_domain = universe_domain.empty() ? kDefaultUniverseDomain : std::move(universe_domain);
   return *this;
 }
 
 Credentials::Builder& Credentials::Builder::clock(const Clock& clock) {
-  config_->clock = &clock;
+  state_->config.clock = &clock;
   return *this;
 }
 
 std::shared_ptr<const Credentials> Credentials::Builder::build() const {
-  auto config = std::make_shared<UserCredentialsConfig>(*config_);
-  TokenStateValues initial = std::move(config->initial);
-  config->initial = {};
-  std::optional<std::string> quota = std::move(config->quota_project_id);
-  config->quota_project_id.reset();
-  std::shared_ptr<const UserCredentialsConfig> shared = std::move(config);
-  auto cache = make_cache(shared, std::move(initial));
-  return std::make_shared<const Credentials>(Private{}, std::move(shared), std::move(cache), std::move(quota));
+  auto source = std::make_shared<const RefreshGrantSource>(state_->config);
+  auto cache = make_cache(source, state_->initial);
+  return std::make_shared<const Credentials>(Private{}, std::move(source), std::move(cache),
+                                             state_->quota_project_id);
 }
 
 // ---- loading ---------------------------------------------------------------------
 
 namespace {
 
-/// Python's from_authorized_user_info, on parsed JSON: fills `c`.
-Status load_authorized_user_info(
-    const rapidjson::Value& info, std::optional<std::vector<std::string>> scopes, UserCredentialsConfig& c) {
+/// Python's from_authorized_user_info, on parsed JSON: fills `b`.
+Status load_authorized_user_info(const rapidjson::Value& info, std::optional<std::vector<std::string>> scopes,
+                                 BuilderState& b) {
+  UserCredentialsConfig& c = b.config;
   if (!info.IsObject()) return invalid("Authorized user info is not a JSON object.");
 
   // Python checks presence only (null passes); the order of the message is fixed.
@@ -171,17 +171,17 @@ Status load_authorized_user_info(
   auto& [token, refresh_token, client_id, client_secret, quota_project_id, rapt_token, universe_domain, account,
          expiry_text] = values;
 
-  c.initial = TokenStateValues{};
-  c.initial.token = std::move(token);
-  c.initial.refresh_token = std::move(refresh_token);
-  c.initial.rapt_token = std::move(rapt_token);
+  b.initial = TokenStateValues{};
+  b.initial.token = std::move(token);
+  b.initial.refresh_token = std::move(refresh_token);
+  b.initial.rapt_token = std::move(rapt_token);
   if (expiry_text && !expiry_text->empty()) {
     auto expiry = gauth::detail::parse_expiry(*expiry_text);
     if (!expiry.ok()) return invalid("Authorized user info has an " + expiry.status().message());
-    c.initial.expiry = *expiry;
+    b.initial.expiry = *expiry;
   } else {
     // Python: no expiry means "expired now", so the first use refreshes.
-    c.initial.expiry = c.clock->wall_now() - kRefreshThreshold;
+    b.initial.expiry = c.clock->wall_now() - kRefreshThreshold;
   }
   if (scopes) {
     c.scopes = std::move(scopes);
@@ -204,13 +204,14 @@ Status load_authorized_user_info(
   c.token_uri = kGoogleTokenUri;  // Python ignores the file's token_uri
   c.client_id = std::move(client_id);
   c.client_secret = std::move(client_secret);
-  c.quota_project_id = std::move(quota_project_id);
+  b.quota_project_id = std::move(quota_project_id);
   c.universe_domain = universe_domain && !universe_domain->empty() ? *universe_domain : kDefaultUniverseDomain;
-  c.account = account.value_or("");
+  auto& extras = c.extras_for_writing();
+  extras.account = account.value_or("");
   if (auto it = info.FindMember("trust_boundary"); it != info.MemberEnd() && !it->value.IsNull()) {
-    c.trust_boundary = gauth::detail::python_json_dumps(it->value);
+    extras.trust_boundary = gauth::detail::python_json_dumps(it->value);
   } else {
-    c.trust_boundary.reset();
+    extras.trust_boundary.reset();
   }
   return Status();
 }
@@ -221,7 +222,7 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_i
     std::string_view json, std::optional<std::vector<std::string>> scopes, Builder options) {
   auto parsed = gauth::detail::parse_json(json, "the authorized user info");
   if (!parsed.ok()) return parsed.status();
-  Status loaded = load_authorized_user_info(*parsed, std::move(scopes), *options.config_);
+  Status loaded = load_authorized_user_info(*parsed, std::move(scopes), *options.state_);
   if (!loaded.ok()) return loaded;
   return options.build();
 }
@@ -232,7 +233,7 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_f
   if (!text.ok()) return text.status();
   auto parsed = gauth::detail::parse_json(*text, "File " + path);
   if (!parsed.ok()) return parsed.status();
-  Status loaded = load_authorized_user_info(*parsed, std::move(scopes), *options.config_);
+  Status loaded = load_authorized_user_info(*parsed, std::move(scopes), *options.state_);
   if (!loaded.ok()) {
     return Status(loaded.code(), "Failed to load authorized user credentials from " + path + ": " + loaded.message());
   }
@@ -241,23 +242,27 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_f
 
 // ---- the object --------------------------------------------------------------------
 
-Credentials::Credentials(const Private&, std::shared_ptr<const UserCredentialsConfig> config,
+Credentials::Credentials(const Private&, std::shared_ptr<const RefreshGrantSource> source,
                          std::shared_ptr<gauth::detail::TokenCache> cache, std::optional<std::string> quota_project_id)
-    : gauth::Credentials(std::move(cache), std::move(quota_project_id)), config_(std::move(config)) {}
+    : gauth::Credentials(std::move(cache), std::move(quota_project_id)),
+      source_(std::move(source)),
+      config_(source_->config()) {}
 
 Credentials::~Credentials() = default;
 
-const std::optional<std::string>& Credentials::token_uri() const noexcept { return config_->token_uri; }
-const std::optional<std::string>& Credentials::client_id() const noexcept { return config_->client_id; }
-const std::optional<std::string>& Credentials::client_secret() const noexcept { return config_->client_secret; }
-const std::optional<std::vector<std::string>>& Credentials::scopes() const noexcept { return config_->scopes; }
+const std::optional<std::string>& Credentials::token_uri() const noexcept { return config_.token_uri; }
+const std::optional<std::string>& Credentials::client_id() const noexcept { return config_.client_id; }
+const std::optional<std::string>& Credentials::client_secret() const noexcept { return config_.client_secret; }
+const std::optional<std::vector<std::string>>& Credentials::scopes() const noexcept { return config_.scopes; }
 const std::optional<std::vector<std::string>>& Credentials::default_scopes() const noexcept {
-  return config_->default_scopes;
+  return config_.default_scopes;
 }
-const std::string& Credentials::universe_domain() const noexcept { return config_->universe_domain; }
-const std::string& Credentials::account() const noexcept { return config_->account; }
-const std::optional<std::string>& Credentials::trust_boundary() const noexcept { return config_->trust_boundary; }
-const RefreshHandler& Credentials::refresh_handler() const noexcept { return config_->refresh_handler; }
+const std::string& Credentials::universe_domain() const noexcept { return config_.universe_domain; }
+const std::string& Credentials::account() const noexcept { return config_.extras().account; }
+const std::optional<std::string>& Credentials::trust_boundary() const noexcept {
+  return config_.extras().trust_boundary;
+}
+const RefreshHandler& Credentials::refresh_handler() const noexcept { return config_.extras().refresh_handler; }
 
 std::optional<std::string> Credentials::refresh_token() const { return cache()->values().refresh_token; }
 std::optional<std::string> Credentials::id_token() const { return cache()->values().id_token; }
@@ -267,7 +272,7 @@ std::optional<std::vector<std::string>> Credentials::granted_scopes() const {
 }
 
 bool Credentials::has_scopes(const std::vector<std::string>& wanted) const {
-  const std::vector<std::string>& have = config_->requested_scopes();
+  const std::vector<std::string>& have = config_.requested_scopes();
   return std::all_of(wanted.begin(), wanted.end(),
                      [&](const std::string& s) { return std::find(have.begin(), have.end(), s) != have.end(); });
 }
@@ -281,13 +286,13 @@ std::string Credentials::to_json(const std::vector<std::string>& strip) const {
   };
   string("token", state.token);
   string("refresh_token", state.refresh_token);
-  string("token_uri", config_->token_uri);
-  string("client_id", config_->client_id);
-  string("client_secret", config_->client_secret);
-  if (config_->scopes && keep("scopes")) out.string_list("scopes", *config_->scopes);
+  string("token_uri", config_.token_uri);
+  string("client_id", config_.client_id);
+  string("client_secret", config_.client_secret);
+  if (config_.scopes && keep("scopes")) out.string_list("scopes", *config_.scopes);
   string("rapt_token", state.rapt_token);
-  string("universe_domain", config_->universe_domain);
-  string("account", config_->account);
+  string("universe_domain", config_.universe_domain);
+  string("account", config_.extras().account);
   if (state.expiry) string("expiry", gauth::detail::format_expiry(*state.expiry));
   string("quota_project_id", quota_project_id());
   string("type", std::string("authorized_user"));
@@ -295,14 +300,15 @@ std::string Credentials::to_json(const std::vector<std::string>& strip) const {
 }
 
 std::optional<CredentialInfo> Credentials::get_cred_info() const {
-  if (!config_->credential_source) return std::nullopt;
-  CredentialInfo info{*config_->credential_source, "user credentials", std::nullopt};
-  if (!config_->account.empty()) info.principal = config_->account;
+  const auto& extras = config_.extras();
+  if (!extras.credential_source) return std::nullopt;
+  CredentialInfo info{*extras.credential_source, "user credentials", std::nullopt};
+  if (!extras.account.empty()) info.principal = extras.account;
   return info;
 }
 
 std::shared_ptr<const Credentials> Credentials::with_quota_project(std::optional<std::string> quota_project_id) const {
-  return std::make_shared<const Credentials>(Private{}, config_, cache(), std::move(quota_project_id));
+  return std::make_shared<const Credentials>(Private{}, source_, cache(), std::move(quota_project_id));
 }
 
 std::shared_ptr<const gauth::Credentials> Credentials::with_quota_project_impl(
@@ -312,12 +318,12 @@ std::shared_ptr<const gauth::Credentials> Credentials::with_quota_project_impl(
 
 std::shared_ptr<const Credentials> Credentials::copy_with(
     const std::function<void(UserCredentialsConfig&)>& edit) const {
-  auto config = std::make_shared<UserCredentialsConfig>(*config_);
-  edit(*config);
-  std::shared_ptr<const UserCredentialsConfig> shared = std::move(config);
+  UserCredentialsConfig config = config_;
+  edit(config);
+  auto source = std::make_shared<const RefreshGrantSource>(std::move(config));
   // A new cache, starting from the current token, expiry and refresh token.
-  auto cache_copy = make_cache(shared, cache()->values());
-  return std::make_shared<const Credentials>(Private{}, std::move(shared), std::move(cache_copy), quota_project_id());
+  auto cache_copy = make_cache(source, cache()->values());
+  return std::make_shared<const Credentials>(Private{}, std::move(source), std::move(cache_copy), quota_project_id());
 }
 
 std::shared_ptr<const Credentials> Credentials::with_token_uri(std::optional<std::string> token_uri) const {
@@ -329,7 +335,7 @@ std::shared_ptr<const Credentials> Credentials::with_universe_domain(std::string
 }
 
 std::shared_ptr<const Credentials> Credentials::with_account(std::string account) const {
-  return copy_with([&](UserCredentialsConfig& c) { c.account = std::move(account); });
+  return copy_with([&](UserCredentialsConfig& c) { c.extras_for_writing().account = std::move(account); });
 }
 
 std::string to_string(const Credentials& c) {

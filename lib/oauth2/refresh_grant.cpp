@@ -154,12 +154,12 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
 /// One call of the application's refresh handler, bounded by the refresh timeout.
 class HandlerRun final : public Cancellable, public std::enable_shared_from_this<HandlerRun> {
  public:
-  HandlerRun(Transport& transport, std::shared_ptr<const UserCredentialsConfig> config, TokenSource::Done done)
-      : transport_(transport), config_(std::move(config)), done_(std::move(done)) {}
+  HandlerRun(Transport& transport, std::shared_ptr<const RefreshGrantSource> source, TokenSource::Done done)
+      : transport_(transport), source_(std::move(source)), config_(source_->config()), done_(std::move(done)) {}
 
   void start() {
-    auto ms = config_->refresh_timeout.count();
-    timer_ = transport_.run_after(config_->refresh_timeout, [self = shared_from_this(), ms](Status fired) {
+    auto ms = config_.refresh_timeout.count();
+    timer_ = transport_.run_after(config_.refresh_timeout, [self = shared_from_this(), ms](Status fired) {
       if (fired.ok()) {
         self->finish(Status(StatusCode::kTimeout,
                             "the refresh_handler did not supply a token within " + std::to_string(ms) + " ms")
@@ -169,8 +169,8 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
     // The handler may answer from any thread, at once or later, even twice:
     // the answer is brought to the loop, and only the first counts.
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    config_->refresh_handler(
-        transport_, config_->requested_scopes(),
+    config_.extras().refresh_handler(
+        transport_, config_.requested_scopes(),
         [self = shared_from_this(), answered](StatusOr<RefreshHandlerResult> result) {
           if (answered->exchange(true)) return;
           self->transport_.post([self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
@@ -214,7 +214,8 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
   }
 
   Transport& transport_;
-  const std::shared_ptr<const UserCredentialsConfig> config_;
+  const std::shared_ptr<const RefreshGrantSource> source_;  // keeps config_ alive
+  const UserCredentialsConfig& config_;
   TokenSource::Done done_;
   bool finished_ = false;
   Handle timer_;
@@ -222,19 +223,13 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
 
 }  // namespace
 
-const std::vector<std::string>& UserCredentialsConfig::requested_scopes() const {
-  static const std::vector<std::string> none;
-  if (scopes) return *scopes;
-  return default_scopes ? *default_scopes : none;
-}
-
 Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, Done done) const {
-  const UserCredentialsConfig& c = *config_;
+  const UserCredentialsConfig& c = config_;
   if (c.universe_domain != kDefaultUniverseDomain) {
     post_result(transport, std::move(done), universe_domain_error(c.universe_domain));
     return Handle();
   }
-  if (!input.refresh_token && c.refresh_handler) return fetch_from_handler(transport, std::move(done));
+  if (!input.refresh_token && c.extras().refresh_handler) return fetch_from_handler(transport, std::move(done));
   if (!input.refresh_token || !c.token_uri || !c.client_id || !c.client_secret) {
     post_result(transport, std::move(done), Status(StatusCode::kRefreshError, kNecessaryFields));
     return Handle();
@@ -248,7 +243,7 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
 }
 
 Handle RefreshGrantSource::fetch_from_handler(Transport& transport, Done done) const {
-  auto run = std::make_shared<HandlerRun>(transport, config_, std::move(done));
+  auto run = std::make_shared<HandlerRun>(transport, shared_from_this(), std::move(done));
   run->start();
   return Handle(run);
 }

@@ -21,17 +21,21 @@ struct RetryPolicy {
   double jitter = 0.1;
 };
 
-class RefreshGrantSource final : public gauth::detail::TokenSource {
+/// Owns the configuration of oauth2::Credentials (one allocation for both).
+class RefreshGrantSource final : public gauth::detail::TokenSource,
+                                 public std::enable_shared_from_this<RefreshGrantSource> {
  public:
-  explicit RefreshGrantSource(std::shared_ptr<const UserCredentialsConfig> config, RetryPolicy policy = {})
+  explicit RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy = {})
       : config_(std::move(config)), policy_(policy) {}
+
+  const UserCredentialsConfig& config() const noexcept { return config_; }
 
   Handle fetch(Transport& transport, const gauth::detail::FetchInput& input, Done done) const override;
 
  private:
   Handle fetch_from_handler(Transport& transport, Done done) const;
 
-  const std::shared_ptr<const UserCredentialsConfig> config_;
+  const UserCredentialsConfig config_;
   const RetryPolicy policy_;
 };
 

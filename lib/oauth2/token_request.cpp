@@ -26,6 +26,25 @@ bool is_retryable_error_code(std::string_view s) {
   return s == "internal_failure" || s == "server_error" || s == "temporarily_unavailable";
 }
 
+/// Python's truthiness of a JSON value.
+bool python_falsy(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+    case rapidjson::kFalseType:
+      return true;
+    case rapidjson::kNumberType:
+      return v.GetDouble() == 0.0;
+    case rapidjson::kStringType:
+      return v.GetStringLength() == 0;
+    case rapidjson::kArrayType:
+      return v.Empty();
+    case rapidjson::kObjectType:
+      return v.ObjectEmpty();
+    default:
+      return false;
+  }
+}
+
 /// A server's text for a message: control characters replaced, cut short.
 std::string printable_excerpt(std::string_view body) {
   std::string out;
@@ -179,13 +198,21 @@ bool can_retry(int status, const rapidjson::Value* body) {
       break;
   }
   if (body == nullptr || !body->IsObject()) return false;
-  for (const char* field : {"error_description", "error"}) {
-    auto it = body->FindMember(field);
-    if (it == body->MemberEnd() || it->value.IsNull()) continue;
-    if (!it->value.IsString()) return false;  // Python: a non-string error is never retryable
-    if (is_retryable_error_code({it->value.GetString(), it->value.GetStringLength()})) return true;
+  // Python: `data.get(field) or ""`, and a non-string (truthy) value of either
+  // field makes the answer not retryable, whatever the other one says.
+  std::string_view values[2];
+  const char* fields[2] = {"error_description", "error"};
+  for (int i = 0; i < 2; ++i) {
+    auto it = body->FindMember(fields[i]);
+    if (it == body->MemberEnd()) continue;
+    const rapidjson::Value& v = it->value;
+    if (v.IsString()) {
+      values[i] = {v.GetString(), v.GetStringLength()};
+    } else if (!python_falsy(v)) {
+      return false;
+    }
   }
-  return false;
+  return is_retryable_error_code(values[0]) || is_retryable_error_code(values[1]);
 }
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, Clock::WallTime now) {
@@ -211,13 +238,19 @@ std::string redact_secrets(std::string text, const RefreshGrantRequest& request)
       at += 10;
     }
   };
-  for (const std::string* secret : {&request.client_secret, &request.refresh_token}) {
+  std::vector<const std::string*> secrets = {&request.client_secret, &request.refresh_token};
+  if (request.rapt_token) secrets.push_back(&*request.rapt_token);
+  for (const std::string* secret : secrets) {
+    // As sent, as the form encoded it, and as a JSON string would escape it.
     scrub(*secret);
     std::string encoded;
     gauth::detail::append_quote_plus(encoded, *secret);
     if (encoded != *secret) scrub(encoded);
+    std::string escaped;
+    gauth::detail::append_json_string(escaped, *secret);
+    escaped = escaped.substr(1, escaped.size() - 2);
+    if (escaped != *secret) scrub(escaped);
   }
-  if (request.rapt_token) scrub(*request.rapt_token);
   return text;
 }
 
@@ -253,16 +286,18 @@ TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRe
     auto subtype = gauth::detail::string_member(*body, "error_subtype");
     if (error_code == std::string("invalid_grant") &&
         (subtype == std::string("rapt_required") || subtype == std::string("invalid_rapt"))) {
-      return failure(TokenAnswer::Kind::kFinal, Status(StatusCode::kReauthRequired, kReauthMessage)
-                                                    .with_http_status(response.status)
-                                                    .with_oauth_error(*error_code, description.value_or("")));
+      return failure(TokenAnswer::Kind::kFinal,
+                     Status(StatusCode::kReauthRequired, kReauthMessage)
+                         .with_http_status(response.status)
+                         .with_oauth_error(*error_code,
+                                           printable_excerpt(redact_secrets(description.value_or(""), request))));
     }
     if (error_code) {
       std::string message = *error_code;
       if (description) message += ": " + *description;
       error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(message, request)))
-                  .with_oauth_error(redact_secrets(*error_code, request),
-                                    redact_secrets(description.value_or(""), request));
+                  .with_oauth_error(printable_excerpt(redact_secrets(*error_code, request)),
+                                    printable_excerpt(redact_secrets(description.value_or(""), request)));
     } else {
       error = Status(StatusCode::kRefreshError,
                      printable_excerpt(redact_secrets(python_json_dumps(*body), request)));

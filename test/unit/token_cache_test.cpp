@@ -363,17 +363,17 @@ TEST_CASE("a rotated refresh token is kept, reported, and marks later fetches", 
 TEST_CASE("the fast path reads only fresh tokens", "[token_cache][fast-path]") {
   Fixture f;
   std::string out;
-  CHECK(f.cache(f.with_token("abc", 3600s))->read_fresh_header(out));
-  CHECK(out == "Bearer abc");
+  CHECK(f.cache(f.with_token("abc", 3600s))->read_fresh_token(out));
+  CHECK(out == "abc");
   out.clear();
-  CHECK_FALSE(f.cache(f.with_token("abc", 100s))->read_fresh_header(out));
-  CHECK_FALSE(f.cache()->read_fresh_header(out));
+  CHECK_FALSE(f.cache(f.with_token("abc", 100s))->read_fresh_token(out));
+  CHECK_FALSE(f.cache()->read_fresh_token(out));
   CHECK(out.empty());
   auto cache = f.cache(f.with_token("abc", 300s));
-  CHECK(cache->read_fresh_header(out));
+  CHECK(cache->read_fresh_token(out));
   f.transport.advance(76s);  // now inside the threshold
   out.clear();
-  CHECK_FALSE(cache->read_fresh_header(out));
+  CHECK_FALSE(cache->read_fresh_token(out));
 }
 
 TEST_CASE("a source that always fetches never serves from the cache, but still single-flights",
@@ -386,7 +386,7 @@ TEST_CASE("a source that always fetches never serves from the cache, but still s
   v.token = "cached";
   auto cache = f.cache(v);
   std::string out;
-  CHECK_FALSE(cache->read_fresh_header(out));
+  CHECK_FALSE(cache->read_fresh_token(out));
   Result a, b, c;
   cache->demand(f.transport, TokenCache::Demand::kUse, {}, a.callback());
   cache->demand(f.transport, TokenCache::Demand::kUse, {}, b.callback());

@@ -43,7 +43,9 @@ struct CredentialInfo {
 };
 
 namespace detail {
+struct BuilderState;
 struct UserCredentialsConfig;
+class RefreshGrantSource;
 }  // namespace detail
 
 /// User credentials: an OAuth2 refresh token (an `authorized_user` JSON file,
@@ -96,7 +98,7 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
 
    private:
     friend class Credentials;
-    std::unique_ptr<detail::UserCredentialsConfig> config_;
+    std::unique_ptr<detail::BuilderState> state_;
   };
 
   /// Loads an `authorized_user` JSON object (Python's from_authorized_user_info):
@@ -160,7 +162,7 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
 
   /// Not for direct use: see Builder and the from_* factories.
   struct Private;
-  Credentials(const Private&, std::shared_ptr<const detail::UserCredentialsConfig> config,
+  Credentials(const Private&, std::shared_ptr<const detail::RefreshGrantSource> source,
               std::shared_ptr<gauth::detail::TokenCache> cache, std::optional<std::string> quota_project_id);
   ~Credentials() override;
 
@@ -170,7 +172,8 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   const char* usage_metric() const noexcept override { return "cred-type/u"; }
   std::shared_ptr<const Credentials> copy_with(const std::function<void(detail::UserCredentialsConfig&)>& edit) const;
 
-  std::shared_ptr<const detail::UserCredentialsConfig> config_;
+  std::shared_ptr<const detail::RefreshGrantSource> source_;  // holds the configuration
+  const detail::UserCredentialsConfig& config_;
 };
 
 /// A one-line description without secrets: client id, scopes, quota project,

@@ -60,13 +60,13 @@ struct Endpoint {
     });
   }
 
-  std::shared_ptr<const UserCredentialsConfig> config(milliseconds refresh_timeout = 30s) {
-    auto c = std::make_shared<UserCredentialsConfig>();
-    c->token_uri = "https://example.com/oauth2/token";
-    c->client_id = "client_id";
-    c->client_secret = "client_secret";
-    c->refresh_timeout = refresh_timeout;
-    c->clock = &transport;
+  UserCredentialsConfig config(milliseconds refresh_timeout = 30s) {
+    UserCredentialsConfig c;
+    c.token_uri = "https://example.com/oauth2/token";
+    c.client_id = "client_id";
+    c.client_secret = "client_secret";
+    c.refresh_timeout = refresh_timeout;
+    c.clock = &transport;
     return c;
   }
 
@@ -80,8 +80,8 @@ struct Endpoint {
   Result fetch(RetryPolicy policy = {}, FetchInput input = {"refresh_token", std::nullopt, false},
                milliseconds refresh_timeout = 30s) {
     Result r;
-    RefreshGrantSource source(config(refresh_timeout), policy);
-    source.fetch(transport, input, [&](StatusOr<TokenGrant> g) {
+    auto source = std::make_shared<RefreshGrantSource>(config(refresh_timeout), policy);
+    source->fetch(transport, input, [&](StatusOr<TokenGrant> g) {
       ++r.calls;
       r.at = transport.now();
       r.value.emplace(std::move(g));
@@ -305,9 +305,9 @@ TEST_CASE("cancelling during the wait between attempts ends the grant with kCanc
   Endpoint e;
   e.script.push_back(answer(503, R"({"error": "unavailable"})"));
   e.script.push_back(answer(200, kGrant));
-  RefreshGrantSource source(e.config());
+  auto source = std::make_shared<RefreshGrantSource>(e.config());
   std::optional<StatusOr<TokenGrant>> result;
-  Handle h = source.fetch(e.transport, {"refresh_token", std::nullopt, false},
+  Handle h = source->fetch(e.transport, {"refresh_token", std::nullopt, false},
                           [&](StatusOr<TokenGrant> g) { result.emplace(std::move(g)); });
   e.transport.run();
   REQUIRE(e.transport.request_count() == 1);

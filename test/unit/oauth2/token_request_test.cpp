@@ -414,3 +414,52 @@ TEST_CASE("an error answer that echoes the request keeps no secret in the Status
     }
   }
 }
+
+// Found while porting: secrets echoed back in forms Python never sees, and a
+// _can_retry corner.
+namespace {
+RefreshGrantRequest request_with_secrets() {
+  RefreshGrantRequest r;
+  r.token_uri = "https://oauth2.googleapis.com/token";
+  r.client_id = "client_id";
+  r.client_secret = "GOCSPX-cl1ent/Secret+Value";
+  r.refresh_token = "1//0gRefresh-Token_For/Tests";
+  r.rapt_token = "rapt/Secret+Token-42";
+  return r;
+}
+HttpResponse plain_answer(int status, std::string body) {
+  HttpResponse h; h.status = status; h.body = std::move(body); return h;
+}
+}  // namespace
+
+TEST_CASE("a reauth answer echoing the request keeps no secret in oauth_error_description", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  std::string quoted;
+  gauth::detail::append_json_string(quoted, "echo: " + r.client_secret + " " + r.refresh_token);
+  TokenAnswer a = read_token_answer(
+      plain_answer(400, R"({"error": "invalid_grant", "error_subtype": "rapt_required", "error_description": )" + quoted + "}"),
+      r, Clock::WallTime());
+  REQUIRE(a.error.code() == StatusCode::kReauthRequired);
+  CHECK_THAT(a.error.oauth_error_description(), !Catch::Contains("cl1ent"));
+  CHECK_THAT(a.error.oauth_error_description(), !Catch::Contains("Refresh-Token"));
+}
+
+TEST_CASE("a form-encoded rapt token echoed in an error is redacted", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  TokenAnswer a = read_token_answer(plain_answer(400, refresh_grant_body(r)), r, Clock::WallTime());
+  CHECK_THAT(a.error.message(), !Catch::Contains("Secret%2BToken"));
+  CHECK_THAT(redact_secrets(refresh_grant_body(r), r), !Catch::Contains("Secret%2BToken"));
+}
+
+TEST_CASE("a secret re-escaped by python_json_dumps is still redacted", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  r.client_secret = "GOCSPX-quote\"and\\backslash";
+  TokenAnswer a = read_token_answer(plain_answer(400, R"({"echo": "GOCSPX-quote\"and\\backslash"})"), r, Clock::WallTime());
+  CHECK_THAT(a.error.message(), !Catch::Contains("and"));
+}
+
+TEST_CASE("can_retry: a non-string error makes even a retryable description non-retryable (Python)", "[token_request]") {
+  auto body = gauth::detail::parse_json(R"({"error_description": "server_error", "error": 5})", "t");
+  REQUIRE(body.ok());
+  CHECK_FALSE(can_retry(400, &*body));  // Python: isinstance(error_code, str) fails -> False
+}
