@@ -6,8 +6,9 @@ namespace gauth {
 
 namespace {
 
-void set_authorization(Headers& headers, std::string bearer_value, const std::optional<std::string>& quota_project) {
-  headers.set("authorization", std::move(bearer_value));
+void set_authorization(Headers& headers, std::string_view bearer_value,
+                       const std::optional<std::string>& quota_project) {
+  headers.set("authorization", bearer_value);
   if (quota_project && !quota_project->empty()) headers.set("x-goog-user-project", *quota_project);
 }
 
@@ -54,9 +55,12 @@ Status Credentials::apply(Headers& headers, std::optional<std::string_view> toke
 }
 
 bool Credentials::try_apply(Headers& headers) const {
-  std::string value = "Bearer ";  // fits the small-string buffer: the token adds the one allocation
+  // A per-thread scratch string keeps its capacity, so the only allocation is
+  // the header's own string (none when the caller reuses its Headers).
+  thread_local std::string value;
+  value.assign("Bearer ");
   if (!cache_->read_fresh_token(value)) return false;
-  set_authorization(headers, std::move(value), quota_project_id_);
+  set_authorization(headers, value, quota_project_id_);
   return true;
 }
 

@@ -37,7 +37,7 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxIdleEasyHandles = 64;
+constexpr std::size_t kMaxIdleEasyHandles = 1024;
 
 /// A user callback must not throw: the driver could not keep its promises to
 /// the other callbacks of the same turn. noexcept turns a throw into
@@ -152,6 +152,7 @@ class CurlDriver::Impl {
   std::vector<CURL*> idle_easy_;
   std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
   std::unordered_map<int, Interest> watched_;  // what libcurl asked us to watch
+  std::optional<std::pair<std::string, detail::UrlInfo>> last_url_;  // the last URL that passed the check
   TimerQueue timers_;
   std::optional<TimePoint> curl_deadline_;
   std::optional<TimePoint> armed_;  // what the loop's timer is set to
@@ -486,12 +487,16 @@ void CurlDriver::Impl::start(const std::shared_ptr<Transfer>& transfer) {
     return;
   }
   requests_started_.fetch_add(1, std::memory_order_relaxed);
-  auto url = detail::check_request_url(t.request.url);
-  if (!url) {
-    complete(t, url.status());
-    return;
+  // Token requests go to one URL over and over: remember the last verdict.
+  if (!last_url_ || last_url_->first != t.request.url) {
+    auto url = detail::check_request_url(t.request.url);
+    if (!url) {
+      complete(t, url.status());
+      return;
+    }
+    last_url_.emplace(t.request.url, std::move(*url));
   }
-  t.url = std::move(*url);
+  t.url = last_url_->second;
   if (has_line_break(t.request.method) || t.request.method.empty() ||
       t.request.method.find(' ') != std::string::npos) {
     complete(t, Status(StatusCode::kInvalidArgument, "invalid HTTP method \"" + t.request.method + "\""));

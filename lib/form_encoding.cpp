@@ -11,17 +11,22 @@ bool unreserved(unsigned char c) noexcept {
 
 void append_quote_plus(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  // Size for the worst case, write through a pointer, trim: one allocation at most.
+  std::size_t start = out.size();
+  out.resize(start + 3 * s.size());
+  char* p = out.data() + start;
   for (unsigned char c : s) {
     if (unreserved(c)) {
-      out.push_back(char(c));
+      *p++ = char(c);
     } else if (c == ' ') {
-      out.push_back('+');
+      *p++ = '+';
     } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
+      *p++ = '%';
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 0xF];
     }
   }
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 void append_form_field(std::string& body, std::string_view name, std::string_view value) {

@@ -18,14 +18,14 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 Headers::Headers(std::initializer_list<Field> fields) : fields_(fields) {}
 
-void Headers::set(std::string_view name, std::string value) {
+void Headers::set(std::string_view name, std::string_view value) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
                          [&](const Field& f) { return iequals(f.first, name); });
   if (it == fields_.end()) {
-    fields_.emplace_back(std::string(name), std::move(value));
+    fields_.emplace_back(std::string(name), std::string(value));
     return;
   }
-  it->second = std::move(value);
+  it->second.assign(value.data(), value.size());
   fields_.erase(std::remove_if(std::next(it), fields_.end(),
                                [&](const Field& f) { return iequals(f.first, name); }),
                 fields_.end());

@@ -7,17 +7,34 @@
 
 namespace gauth::detail {
 
-StatusOr<rapidjson::Document> parse_json(std::string_view text, std::string_view what) {
-  rapidjson::Document doc;
+namespace {
+
+template <typename Document>
+Status parse_into(Document& doc, std::string_view text, std::string_view what) {
   // Without kParseStopWhenDoneFlag, text after the value is an error.
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  doc.template Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     return Status(StatusCode::kInvalidArgument,
                   std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
                       " (at offset " + std::to_string(doc.GetErrorOffset()) + ")");
   }
+  return Status();
+}
+
+}  // namespace
+
+StatusOr<rapidjson::Document> parse_json(std::string_view text, std::string_view what) {
+  rapidjson::Document doc;
+  if (Status s = parse_into(doc, text, what); !s.ok()) return s;
   return doc;
 }
+
+JsonDocument::JsonDocument()
+    : node_pool_(nodes_, sizeof nodes_),
+      stack_pool_(stack_, sizeof stack_),
+      document_(&node_pool_, sizeof stack_ / 2, &stack_pool_) {}
+
+Status JsonDocument::parse(std::string_view text, std::string_view what) { return parse_into(document_, text, what); }
 
 std::optional<std::string> string_member(const rapidjson::Value& object, const char* name) {
   if (!object.IsObject()) return std::nullopt;

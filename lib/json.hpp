@@ -21,6 +21,27 @@ namespace gauth::detail {
 /// ("the token endpoint's answer", "file /x/y.json").
 StatusOr<rapidjson::Document> parse_json(std::string_view text, std::string_view what);
 
+/// The same parse, for hot paths: the first kilobytes of the document and of
+/// the parser's stack live inside the object, so a token endpoint's answer
+/// parses without touching the heap. Not movable (the document points into it).
+class JsonDocument {
+ public:
+  JsonDocument();
+  JsonDocument(const JsonDocument&) = delete;
+  JsonDocument& operator=(const JsonDocument&) = delete;
+
+  Status parse(std::string_view text, std::string_view what);
+  const rapidjson::Value& root() const noexcept { return document_; }
+
+ private:
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  alignas(8) char nodes_[2048];
+  alignas(8) char stack_[1024];
+  Pool node_pool_;
+  Pool stack_pool_;
+  rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool> document_;
+};
+
 /// The string member `name` of `object`, if present and a string.
 std::optional<std::string> string_member(const rapidjson::Value& object, const char* name);
 

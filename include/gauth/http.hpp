@@ -26,8 +26,10 @@ class GAUTH_EXPORT Headers {
   Headers() = default;
   Headers(std::initializer_list<Field> fields);
 
-  /// Sets `name` to `value`, replacing every earlier field of that name.
-  void set(std::string_view name, std::string value);
+  /// Sets `name` to `value`, replacing every earlier field of that name. An
+  /// existing field's string is reused, so re-setting a header allocates
+  /// nothing while the new value fits.
+  void set(std::string_view name, std::string_view value);
   /// Appends a field, keeping earlier ones of the same name.
   void add(std::string name, std::string value);
   /// Removes every field named `name`; returns how many were removed.

@@ -12,7 +12,7 @@
 namespace gauth::oauth2::detail {
 
 using gauth::detail::append_form_field;
-using gauth::detail::parse_json;
+using gauth::detail::JsonDocument;
 using gauth::detail::python_json_dumps;
 
 namespace {
@@ -256,14 +256,15 @@ std::string redact_secrets(std::string text, const RefreshGrantRequest& request)
 
 TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRequest& request,
                               Clock::WallTime now) {
-  auto parsed = parse_json(response.body, "the token endpoint's answer");
-  const rapidjson::Value* body = parsed.ok() && parsed->IsObject() ? &*parsed : nullptr;
+  JsonDocument document;
+  Status parsed = document.parse(response.body, "the token endpoint's answer");
+  const rapidjson::Value* body = parsed.ok() && document.root().IsObject() ? &document.root() : nullptr;
 
   if (response.status == 200) {
     // The body of a success may hold tokens: it is never quoted.
     if (!parsed.ok()) {
       return failure(TokenAnswer::Kind::kFinal,
-                     Status(StatusCode::kRefreshError, parsed.status().message()).with_http_status(200));
+                     Status(StatusCode::kRefreshError, parsed.message()).with_http_status(200));
     }
     if (!body) return failure(TokenAnswer::Kind::kFinal, malformed("it is not a JSON object").with_http_status(200));
     TokenAnswer answer = read_grant(*body, request);
@@ -304,7 +305,7 @@ TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRe
     }
   } else if (!response.body.empty()) {
     // Not a JSON object: Python's sync client puts the text itself in the error.
-    std::string text = parsed.ok() ? python_json_dumps(*parsed) : response.body;
+    std::string text = parsed.ok() ? python_json_dumps(document.root()) : response.body;
     error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(text, request)));
   } else {
     error = Status(StatusCode::kRefreshError,

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,6 +20,13 @@ inline std::chrono::nanoseconds thread_cpu_time() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+/// User and system CPU time of the calling thread, in microseconds.
+inline std::pair<double, double> thread_user_sys_us() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return {u.ru_utime.tv_sec * 1e6 + u.ru_utime.tv_usec, u.ru_stime.tv_sec * 1e6 + u.ru_stime.tv_usec};
 }
 
 /// Resident set size of the process, in bytes.

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -137,9 +138,18 @@ class RawMulti {
 // ---- gauth: refresh() on a thousand credentials at once -------------------------
 
 struct Measured {
-  double raw_us;
+  double raw_us;  // thread CPU time per refresh (user + system)
   double gauth_us;
+  double raw_user_us;  // of which in user space
+  double gauth_user_us;
 };
+
+/// GAUTH_BENCH_ONLY=raw or =gauth runs one side alone, GAUTH_BENCH_HTTP_ONLY
+/// skips HTTPS (for profiling).
+bool run_side(const char* side) {
+  const char* only = std::getenv("GAUTH_BENCH_ONLY");
+  return only == nullptr || std::string(only) == side;
+}
 
 Measured measure(TestServer::Tls tls) {
   TestServer server(tls);
@@ -151,11 +161,18 @@ Measured measure(TestServer::Tls tls) {
       "&client_secret=GOCSPX-abcdefghijklmnopqrstuvwxyz&refresh_token=1%2F%2F0abcdefghijklmnopqrstuvwxyz0123456789"
       "-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz01";
 
-  RawMulti raw;
-  raw.round(url, body, ca);  // warm up: connections, TLS sessions
-  auto raw_start = bench::thread_cpu_time();
-  for (int r = 0; r < kRounds; ++r) raw.round(url, body, ca);
-  double raw_us = duration<double, std::micro>(bench::thread_cpu_time() - raw_start).count() / (kRounds * kInFlight);
+  double raw_us = 0, raw_user = 0;
+  if (run_side("raw")) {
+    RawMulti raw;
+    raw.round(url, body, ca);  // warm up: connections, TLS sessions
+    auto raw_start = bench::thread_cpu_time();
+    auto us0 = bench::thread_user_sys_us();
+    for (int r = 0; r < kRounds; ++r) raw.round(url, body, ca);
+    auto us1 = bench::thread_user_sys_us();
+    raw_user = (us1.first - us0.first) / (kRounds * kInFlight);
+    raw_us = duration<double, std::micro>(bench::thread_cpu_time() - raw_start).count() / (kRounds * kInFlight);
+  }
+  if (!run_side("gauth")) return {raw_us, 0, raw_user, 0};
 
   CurlDriverOptions options;
   options.ca_bundle = ca;
@@ -182,10 +199,13 @@ Measured measure(TestServer::Tls tls) {
   };
   gauth_round();  // warm up
   auto gauth_start = bench::thread_cpu_time();
+  auto gs0 = bench::thread_user_sys_us();
   for (int r = 0; r < kRounds; ++r) gauth_round();
+  auto gs1 = bench::thread_user_sys_us();
+  double gauth_user = (gs1.first - gs0.first) / (kRounds * kInFlight);
   double gauth_us =
       duration<double, std::micro>(bench::thread_cpu_time() - gauth_start).count() / (kRounds * kInFlight);
-  return {raw_us, gauth_us};
+  return {raw_us, gauth_us, raw_user, gauth_user};
 }
 
 }  // namespace
@@ -194,11 +214,12 @@ int main() {
   bench::raise_fd_limit(16384);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::printf("refresh CPU cost on the loop thread, %d refreshes in flight, %d rounds\n", kInFlight, kRounds);
-  std::printf("  %-6s %14s %14s %10s\n", "", "raw libcurl", "gauth", "overhead");
+  std::printf("  %-6s %14s %14s %10s   %s\n", "", "raw libcurl", "gauth", "overhead", "(user-space part: raw / gauth)");
   for (auto tls : {TestServer::Tls::kOff, TestServer::Tls::kOn}) {
+    if (tls == TestServer::Tls::kOn && std::getenv("GAUTH_BENCH_HTTP_ONLY")) continue;
     Measured m = measure(tls);
-    std::printf("  %-6s %11.1f us %11.1f us %9.1f %%\n", tls == TestServer::Tls::kOn ? "HTTPS" : "HTTP", m.raw_us,
-                m.gauth_us, 100.0 * (m.gauth_us - m.raw_us) / m.raw_us);
+    std::printf("  %-6s %11.1f us %11.1f us %9.1f %%   (%.1f / %.1f us)\n", tls == TestServer::Tls::kOn ? "HTTPS" : "HTTP",
+                m.raw_us, m.gauth_us, 100.0 * (m.gauth_us - m.raw_us) / m.raw_us, m.raw_user_us, m.gauth_user_us);
   }
   return 0;
 }
