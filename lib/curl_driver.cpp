@@ -37,7 +37,6 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxIdleEasyHandles = 1024;
 
 /// A user callback must not throw: the driver could not keep its promises to
 /// the other callbacks of the same turn. noexcept turns a throw into
@@ -619,7 +618,7 @@ std::shared_ptr<Transfer> CurlDriver::Impl::detach(Transfer& t) {
 
 void CurlDriver::Impl::recycle(CURL* easy) noexcept {
   // A reset handle keeps its TLS session and DNS caches.
-  if (idle_easy_.size() < kMaxIdleEasyHandles && !shutting_down_) {
+  if (idle_easy_.size() < options_.idle_handle_cache && !shutting_down_) {
     curl_easy_reset(easy);
     try {
       idle_easy_.push_back(easy);

@@ -3,10 +3,19 @@
 namespace gauth::detail {
 
 namespace {
-bool unreserved(unsigned char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-' || c == '~';
-}
+
+/// Python's quote_plus keeps A-Z a-z 0-9 _ . - ~ as they are.
+struct UnreservedTable {
+  bool keep[256] = {};
+  constexpr UnreservedTable() {
+    for (int c = 'A'; c <= 'Z'; ++c) keep[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) keep[c] = true;
+    for (int c = '0'; c <= '9'; ++c) keep[c] = true;
+    keep[int('_')] = keep[int('.')] = keep[int('-')] = keep[int('~')] = true;
+  }
+};
+constexpr UnreservedTable kUnreserved;
+
 }  // namespace
 
 void append_quote_plus(std::string& out, std::string_view s) {
@@ -16,7 +25,7 @@ void append_quote_plus(std::string& out, std::string_view s) {
   out.resize(start + 3 * s.size());
   char* p = out.data() + start;
   for (unsigned char c : s) {
-    if (unreserved(c)) {
+    if (kUnreserved.keep[c]) {
       *p++ = char(c);
     } else if (c == ' ') {
       *p++ = '+';

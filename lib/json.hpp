@@ -31,6 +31,9 @@ class JsonDocument {
   JsonDocument& operator=(const JsonDocument&) = delete;
 
   Status parse(std::string_view text, std::string_view what);
+  /// Parses `text` in place (strings are decoded into it, not copied): faster,
+  /// but `text` is garbage afterwards. A NUL byte in it is an error.
+  Status parse_in_place(std::string& text, std::string_view what);
   const rapidjson::Value& root() const noexcept { return document_; }
 
  private:

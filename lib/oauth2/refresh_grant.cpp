@@ -82,7 +82,7 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
     }
     TokenAnswer answer;
     if (response.ok()) {
-      answer = read_token_answer(*response, request_, transport_.wall_now());
+      answer = read_token_answer(std::move(*response), request_, transport_.wall_now());
     } else if (response.status().code() == StatusCode::kTimeout) {
       finish(Status(StatusCode::kTimeout, "token refresh timed out after " + std::to_string(timeout_.count()) +
                                               " ms (" + std::to_string(attempts_) +

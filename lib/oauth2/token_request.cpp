@@ -256,8 +256,16 @@ std::string redact_secrets(std::string text, const RefreshGrantRequest& request)
 
 TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRequest& request,
                               Clock::WallTime now) {
+  return read_token_answer(HttpResponse(response), request, now);
+}
+
+TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest& request, Clock::WallTime now) {
+  constexpr char kWhat[] = "the token endpoint's answer";
   JsonDocument document;
-  Status parsed = document.parse(response.body, "the token endpoint's answer");
+  // A success is parsed in place (its text is never quoted); an error's text
+  // may end up in the message, so it is kept intact.
+  Status parsed = response.status == 200 ? document.parse_in_place(response.body, kWhat)
+                                         : document.parse(response.body, kWhat);
   const rapidjson::Value* body = parsed.ok() && document.root().IsObject() ? &document.root() : nullptr;
 
   if (response.status == 200) {

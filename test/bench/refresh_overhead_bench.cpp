@@ -15,6 +15,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -29,7 +30,7 @@ using namespace std::chrono;
 namespace {
 
 constexpr int kInFlight = 1000;
-constexpr int kRounds = 5;
+constexpr int kRounds = 11;
 constexpr char kAnswer[] =
     R"({"access_token":"ya29.a0AfB_byC-benchmark-token-0123456789abcdefghijklmnopqrstuvwxyz","expires_in":3599,)"
     R"("scope":"https://www.googleapis.com/auth/cloud-platform","token_type":"Bearer"})";
@@ -151,28 +152,39 @@ bool run_side(const char* side) {
   return only == nullptr || std::string(only) == side;
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// CPU time of one round, per refresh: (thread total, user part), microseconds.
+template <typename Round>
+std::pair<double, double> timed(Round&& round) {
+  auto cpu0 = bench::thread_cpu_time();
+  auto us0 = bench::thread_user_sys_us();
+  round();
+  auto us1 = bench::thread_user_sys_us();
+  double total = duration<double, std::micro>(bench::thread_cpu_time() - cpu0).count() / kInFlight;
+  return {total, (us1.first - us0.first) / kInFlight};
+}
+
 Measured measure(TestServer::Tls tls) {
   TestServer server(tls);
   server.set_default(Reply::json(200, kAnswer));
   std::string ca = tls == TestServer::Tls::kOn ? TestServer::ca_bundle_path() : std::string();
   std::string url = server.url("/token");
-  std::string body =
-      "grant_type=refresh_token&client_id=123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"
-      "&client_secret=GOCSPX-abcdefghijklmnopqrstuvwxyz&refresh_token=1%2F%2F0abcdefghijklmnopqrstuvwxyz0123456789"
-      "-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz01";
+  const std::string client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com";
+  const std::string client_secret = "GOCSPX-abcdefghijklmnopqrstuvwxyz";
+  const std::string refresh_token =
+      "1//0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz01";
+  // The body gauth sends, so that both sides put the same bytes on the wire.
+  std::string body = "grant_type=refresh_token&client_id=" + client_id + "&client_secret=" + client_secret +
+                     "&refresh_token=1%2F%2F0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
+                     "abcdefghijklmnopqrstuvwxyz01";
 
-  double raw_us = 0, raw_user = 0;
-  if (run_side("raw")) {
-    RawMulti raw;
-    raw.round(url, body, ca);  // warm up: connections, TLS sessions
-    auto raw_start = bench::thread_cpu_time();
-    auto us0 = bench::thread_user_sys_us();
-    for (int r = 0; r < kRounds; ++r) raw.round(url, body, ca);
-    auto us1 = bench::thread_user_sys_us();
-    raw_user = (us1.first - us0.first) / (kRounds * kInFlight);
-    raw_us = duration<double, std::micro>(bench::thread_cpu_time() - raw_start).count() / (kRounds * kInFlight);
-  }
-  if (!run_side("gauth")) return {raw_us, 0, raw_user, 0};
+  RawMulti raw;
+  auto raw_round = [&] { raw.round(url, body, ca); };
 
   CurlDriverOptions options;
   options.ca_bundle = ca;
@@ -181,10 +193,9 @@ Measured measure(TestServer::Tls tls) {
   for (int i = 0; i < kInFlight; ++i) {
     creds.push_back(oauth2::Credentials::Builder()
                         .token_uri(url)
-                        .client_id("123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com")
-                        .client_secret("GOCSPX-abcdefghijklmnopqrstuvwxyz")
-                        .refresh_token("1//0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
-                                       "abcdefghijklmnopqrstuvwxyz01")
+                        .client_id(client_id)
+                        .client_secret(client_secret)
+                        .refresh_token(refresh_token)
                         .build());
   }
   auto gauth_round = [&] {
@@ -197,15 +208,25 @@ Measured measure(TestServer::Tls tls) {
     }
     while (done < kInFlight) driver->run_once(milliseconds(100));
   };
-  gauth_round();  // warm up
-  auto gauth_start = bench::thread_cpu_time();
-  auto gs0 = bench::thread_user_sys_us();
-  for (int r = 0; r < kRounds; ++r) gauth_round();
-  auto gs1 = bench::thread_user_sys_us();
-  double gauth_user = (gs1.first - gs0.first) / (kRounds * kInFlight);
-  double gauth_us =
-      duration<double, std::micro>(bench::thread_cpu_time() - gauth_start).count() / (kRounds * kInFlight);
-  return {raw_us, gauth_us, raw_user, gauth_user};
+
+  // Warm both up (connections, TLS sessions), then alternate rounds so that
+  // drift on the machine hits both sides alike; report medians.
+  if (run_side("raw")) raw_round();
+  if (run_side("gauth")) gauth_round();
+  std::vector<double> raw_total, raw_user, gauth_total, gauth_user;
+  for (int r = 0; r < kRounds; ++r) {
+    if (run_side("raw")) {
+      auto [total, user] = timed(raw_round);
+      raw_total.push_back(total);
+      raw_user.push_back(user);
+    }
+    if (run_side("gauth")) {
+      auto [total, user] = timed(gauth_round);
+      gauth_total.push_back(total);
+      gauth_user.push_back(user);
+    }
+  }
+  return {median(raw_total), median(gauth_total), median(raw_user), median(gauth_user)};
 }
 
 }  // namespace
@@ -213,7 +234,8 @@ Measured measure(TestServer::Tls tls) {
 int main() {
   bench::raise_fd_limit(16384);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  std::printf("refresh CPU cost on the loop thread, %d refreshes in flight, %d rounds\n", kInFlight, kRounds);
+  std::printf("refresh CPU cost on the loop thread, %d refreshes in flight, median of %d alternating rounds\n",
+              kInFlight, kRounds);
   std::printf("  %-6s %14s %14s %10s   %s\n", "", "raw libcurl", "gauth", "overhead", "(user-space part: raw / gauth)");
   for (auto tls : {TestServer::Tls::kOff, TestServer::Tls::kOn}) {
     if (tls == TestServer::Tls::kOn && std::getenv("GAUTH_BENCH_HTTP_ONLY")) continue;
