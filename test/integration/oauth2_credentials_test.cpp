@@ -3,6 +3,7 @@
 #include "test_server.hpp"
 
 #include <gauth/curl_driver.hpp>
+#include <gauth/fmt.hpp>
 #include <gauth/log.hpp>
 #include <gauth/oauth2/credentials.hpp>
 
@@ -502,12 +503,14 @@ TEST_CASE("no secret appears in any Status message or formatted output", "[oauth
     Status s = refresh(*driver, *creds);
     REQUIRE_FALSE(s.ok());
     check_no_secret(to_string(s));
+    check_no_secret(fmt::format("{}", s));
     check_no_secret(s.oauth_error());
     check_no_secret(s.oauth_error_description());
     auto before = before_request(*driver, *creds);
     if (!before.ok()) check_no_secret(to_string(before.status()));
   }
   check_no_secret(oauth2::to_string(*creds));
+  check_no_secret(fmt::format("{} {:>200}", *creds, *creds));
   std::ostringstream streamed;
   streamed << *creds;
   check_no_secret(streamed.str());
