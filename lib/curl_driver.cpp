@@ -86,8 +86,25 @@ class Transfer final : public Cancellable, public std::enable_shared_from_this<T
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
+/// One watch_readable() registration, from the call until its final callback.
+class FdWatch final : public Cancellable, public std::enable_shared_from_this<FdWatch> {
+ public:
+  FdWatch(CurlDriver::Impl* driver, std::shared_ptr<LoopQueue> queue, int fd, Transport::ReadyCallback on_ready)
+      : driver(driver), queue(std::move(queue)), fd(fd), on_ready(std::move(on_ready)) {}
+
+  void cancel() noexcept override;
+
+  CurlDriver::Impl* const driver;
+  const std::shared_ptr<LoopQueue> queue;
+  const int fd;
+  Transport::ReadyCallback on_ready;  // loop thread only
+  std::atomic<bool> cancel_requested{false};
+  bool ended = false;  // loop thread only
+};
+
 }  // namespace detail
 
+using detail::FdWatch;
 using detail::Transfer;
 
 class CurlDriver::Impl {
@@ -104,6 +121,7 @@ class CurlDriver::Impl {
   Handle send(HttpRequest request, ResponseCallback done);
   void post(std::function<void()> fn);
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn);
+  Handle watch_readable(int fd, ReadyCallback on_ready);
 
   void run();
   bool run_once(std::chrono::milliseconds max_wait);
@@ -118,6 +136,8 @@ class CurlDriver::Impl {
 
   // Called from Transfer::cancel's task, on the loop thread.
   void cancel_transfer(Transfer& transfer);
+  // Called from FdWatch::cancel's task, on the loop thread.
+  void end_watch(FdWatch& watch, const Status& why);
 
  private:
   // libcurl callbacks (C frames: noexcept, no libcurl calls).
@@ -152,6 +172,7 @@ class CurlDriver::Impl {
   std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
   std::unordered_map<int, Interest> watched_;  // what libcurl asked us to watch
   std::optional<std::pair<std::string, detail::UrlInfo>> last_url_;  // the last URL that passed the check
+  std::unordered_map<int, std::shared_ptr<FdWatch>> fd_watches_;     // watch_readable() registrations
   TimerQueue timers_;
   std::optional<TimePoint> curl_deadline_;
   std::optional<TimePoint> armed_;  // what the loop's timer is set to
@@ -166,7 +187,18 @@ class CurlDriver::Impl {
   std::atomic<std::uint64_t> requests_completed_{0};
   std::atomic<std::uint64_t> requests_pending_{0};
   std::atomic<std::uint64_t> timers_pending_{0};
+  std::atomic<std::uint64_t> fd_watches_pending_{0};
 };
+
+void FdWatch::cancel() noexcept {
+  if (cancel_requested.exchange(true, std::memory_order_acq_rel)) return;
+  try {
+    queue->push([self = shared_from_this()] {
+      self->driver->end_watch(*self, cancelled_status("fd watch cancelled"));
+    });
+  } catch (...) {
+  }
+}
 
 void Transfer::cancel() noexcept {
   if (cancel_requested.exchange(true, std::memory_order_acq_rel)) return;
@@ -229,6 +261,12 @@ void CurlDriver::Impl::shutdown() {
       timer->complete(cancelled_status("the driver was destroyed before the timer fired"));
       progress = true;
     }
+    if (!fd_watches_.empty()) {
+      std::vector<std::shared_ptr<FdWatch>> watches;
+      for (auto& entry : fd_watches_) watches.push_back(entry.second);
+      for (auto& w : watches) end_watch(*w, cancelled_status("the driver was destroyed"));
+      progress = true;
+    }
     if (queue_->run_pending() > 0) progress = true;
     if (!progress) break;
   }
@@ -279,6 +317,41 @@ Handle CurlDriver::Impl::run_after(std::chrono::nanoseconds delay, TimerCallback
   return Handle(timer);
 }
 
+Handle CurlDriver::Impl::watch_readable(int fd, ReadyCallback on_ready) {
+  auto watch = std::make_shared<FdWatch>(this, queue_, fd, std::move(on_ready));
+  fd_watches_pending_.fetch_add(1, std::memory_order_relaxed);
+  queue_->push([this, watch] {
+    if (shutting_down_) {
+      end_watch(*watch, cancelled_status("the driver was destroyed"));
+    } else if (watch->cancel_requested.load(std::memory_order_acquire)) {
+      end_watch(*watch, cancelled_status("fd watch cancelled"));
+    } else if (fd_watches_.count(watch->fd) != 0 || watched_.count(watch->fd) != 0 ||
+               watch->fd == queue_->wake_fd() || watch->fd < 0) {
+      end_watch(*watch, Status(StatusCode::kInvalidArgument,
+                               "fd " + std::to_string(watch->fd) + " is already watched by this driver"));
+    } else {
+      fd_watches_.emplace(watch->fd, watch);
+      hooks_.watch(watch->fd, Interest::kRead);
+    }
+  });
+  return Handle(watch);
+}
+
+void CurlDriver::Impl::end_watch(FdWatch& watch, const Status& why) {
+  if (watch.ended) return;
+  watch.ended = true;
+  fd_watches_pending_.fetch_sub(1, std::memory_order_relaxed);
+  std::shared_ptr<FdWatch> keep;
+  if (auto it = fd_watches_.find(watch.fd); it != fd_watches_.end() && it->second.get() == &watch) {
+    keep = std::move(it->second);
+    fd_watches_.erase(it);
+    hooks_.watch(watch.fd, Interest::kNone);
+  }
+  auto callback = std::move(watch.on_ready);
+  watch.on_ready = nullptr;
+  invoke_callback(callback, why);
+}
+
 void CurlDriver::Impl::run() {
   if (!builtin_) return;
   while (!stop_requested_.exchange(false, std::memory_order_acq_rel)) builtin_->wait(std::nullopt, *owner_);
@@ -322,6 +395,7 @@ CurlDriverStats CurlDriver::Impl::stats() const noexcept {
   s.requests_completed = requests_completed_.load(std::memory_order_relaxed);
   s.requests_pending = requests_pending_.load(std::memory_order_relaxed);
   s.timers_pending = timers_pending_.load(std::memory_order_relaxed);
+  s.fd_watches = fd_watches_pending_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -332,6 +406,9 @@ void CurlDriver::Impl::on_fd_ready(int fd, int events) {
   wakeups_.fetch_add(1, std::memory_order_relaxed);
   if (fd == queue_->wake_fd()) {
     queue_->acknowledge_wake();
+  } else if (auto it = fd_watches_.find(fd); it != fd_watches_.end()) {
+    auto watch = it->second;  // the callback may end the watch
+    if (!watch->ended && watch->on_ready) invoke_callback(watch->on_ready, Status());
   } else if (!shutting_down_) {
     int mask = 0;
     if (events & kFdRead) mask |= CURL_CSELECT_IN;
@@ -767,6 +844,9 @@ Handle CurlDriver::send(HttpRequest request, ResponseCallback done) {
 void CurlDriver::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
 Handle CurlDriver::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   return impl_->run_after(delay, std::move(fn));
+}
+Handle CurlDriver::watch_readable(int fd, ReadyCallback on_ready) {
+  return impl_->watch_readable(fd, std::move(on_ready));
 }
 Clock::SteadyTime CurlDriver::now() const { return std::chrono::steady_clock::now(); }
 Clock::WallTime CurlDriver::wall_now() const { return std::chrono::system_clock::now(); }

@@ -76,6 +76,8 @@ struct CurlDriverStats {
   std::uint64_t requests_pending = 0;
   /// Timers armed and not yet fired or cancelled.
   std::uint64_t timers_pending = 0;
+  /// watch_readable() watches not yet ended.
+  std::uint64_t fd_watches = 0;
 };
 
 /// The libcurl-multi event driver: a Transport that never blocks its loop.
@@ -116,6 +118,7 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   Handle send(HttpRequest request, ResponseCallback done) override;
   void post(std::function<void()> fn) override;
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
+  Handle watch_readable(int fd, ReadyCallback on_ready) override;
   /// The real clocks.
   SteadyTime now() const override;
   WallTime wall_now() const override;

@@ -54,6 +54,7 @@ class GAUTH_EXPORT Transport : public Clock {
  public:
   using ResponseCallback = std::function<void(StatusOr<HttpResponse>)>;
   using TimerCallback = std::function<void(Status)>;
+  using ReadyCallback = std::function<void(Status)>;
 
   virtual ~Transport();
 
@@ -77,6 +78,16 @@ class GAUTH_EXPORT Transport : public Clock {
   /// destroyed.
   /// `delay` is measured on now().
   virtual Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) = 0;
+
+  /// Watches `fd` (a pipe, a pidfd: anything pollable) for readability.
+  /// \context Thread-safe.
+  /// `on_ready` runs on the loop thread with an OK status each time `fd` is
+  /// readable (level-triggered: read until EAGAIN, or be called again), until
+  /// the Handle is cancelled; then it runs exactly once more, with kCancelled,
+  /// once the loop no longer watches `fd` (also when the transport is
+  /// destroyed, or with kInvalidArgument if `fd` is already watched). Keep
+  /// `fd` open until that last call; the transport never reads or closes it.
+  virtual Handle watch_readable(int fd, ReadyCallback on_ready) = 0;
 };
 
 }  // namespace gauth

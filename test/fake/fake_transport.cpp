@@ -1,6 +1,9 @@
 #include "fake_transport.hpp"
 
+#include <algorithm>
 #include <atomic>
+
+#include <poll.h>
 
 namespace gauth::test {
 
@@ -22,6 +25,29 @@ struct FakeTransport::Timer final : Cancellable, std::enable_shared_from_this<Fa
   std::atomic<bool> done{false};
 };
 
+struct FakeTransport::Watch final : Cancellable, std::enable_shared_from_this<FakeTransport::Watch> {
+  Watch(FakeTransport& owner, int fd, ReadyCallback fn) : owner(owner), fd(fd), fn(std::move(fn)) {}
+  void cancel() noexcept override {
+    if (ended.load()) return;
+    owner.post([self = shared_from_this()] { self->end(Status(StatusCode::kCancelled, "cancelled")); });
+  }
+  void end(const Status& status) {
+    if (ended.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock(owner.mutex_);
+      auto& w = owner.watches_;
+      w.erase(std::remove(w.begin(), w.end(), shared_from_this()), w.end());
+    }
+    auto f = std::move(fn);
+    fn = nullptr;
+    if (f) f(status);
+  }
+  FakeTransport& owner;
+  int fd;
+  ReadyCallback fn;
+  std::atomic<bool> ended{false};
+};
+
 FakeTransport::FakeTransport(WallTime wall_start)
     : steady_now_(SteadyTime(std::chrono::hours(1000))), wall_now_(wall_start) {}
 
@@ -34,7 +60,13 @@ FakeTransport::~FakeTransport() {
       timers.swap(timers_);
     }
     for (auto& [when, timer] : timers) timer->complete(Status(StatusCode::kCancelled, "transport destroyed"));
-    if (run() == 0 && timers.empty()) break;
+    std::vector<std::shared_ptr<Watch>> watches;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      watches = watches_;
+    }
+    for (auto& w : watches) w->end(Status(StatusCode::kCancelled, "transport destroyed"));
+    if (run() == 0 && timers.empty() && watches.empty()) break;
   }
 }
 
@@ -82,6 +114,30 @@ Handle FakeTransport::run_after(std::chrono::nanoseconds delay, TimerCallback fn
   std::lock_guard<std::mutex> lock(mutex_);
   timers_.emplace(steady_now_ + delay, timer);
   return Handle(timer);
+}
+
+Handle FakeTransport::watch_readable(int fd, ReadyCallback on_ready) {
+  auto watch = std::make_shared<Watch>(*this, fd, std::move(on_ready));
+  std::lock_guard<std::mutex> lock(mutex_);
+  watches_.push_back(watch);
+  return Handle(watch);
+}
+
+bool FakeTransport::poll_watches() {
+  std::vector<std::shared_ptr<Watch>> watches;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    watches = watches_;
+  }
+  bool any = false;
+  for (auto& w : watches) {
+    pollfd p{w->fd, POLLIN, 0};
+    if (!w->ended.load() && ::poll(&p, 1, 0) == 1 && w->fn) {
+      any = true;
+      w->fn(Status());
+    }
+  }
+  return any;
 }
 
 Clock::SteadyTime FakeTransport::now() const {
@@ -152,7 +208,11 @@ std::size_t FakeTransport::run() {
       std::lock_guard<std::mutex> lock(mutex_);
       due = !timers_.empty() && timers_.begin()->first <= steady_now_;
     }
-    if (!due) return ran;
+    if (!due) {
+      if (!poll_watches()) return ran;
+      ++ran;
+      continue;
+    }
     fire_due();
     ++ran;
   }

@@ -29,6 +29,8 @@ class FakeTransport final : public Transport {
   Handle send(HttpRequest request, ResponseCallback done) override;
   void post(std::function<void()> fn) override;
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
+  /// Watched fds are polled (without waiting) by run().
+  Handle watch_readable(int fd, ReadyCallback on_ready) override;
   SteadyTime now() const override;
   WallTime wall_now() const override;
 
@@ -53,13 +55,16 @@ class FakeTransport final : public Transport {
 
  private:
   struct Timer;
+  struct Watch;
   void fire_due();
+  bool poll_watches();
 
   mutable std::mutex mutex_;
   SteadyTime steady_now_;
   WallTime wall_now_;
   std::deque<std::function<void()>> tasks_;
   std::multimap<SteadyTime, std::shared_ptr<Timer>> timers_;
+  std::vector<std::shared_ptr<Watch>> watches_;
   std::deque<StatusOr<HttpResponse>> scripted_;
   Responder responder_;
   std::chrono::nanoseconds latency_{0};

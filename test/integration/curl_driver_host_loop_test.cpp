@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
@@ -246,4 +247,30 @@ TEST_CASE("host loop: an idle driver asks for no wake-ups", "[host-loop][idle]")
   CHECK_FALSE(loop.timer_armed);
   CHECK(loop.turn(*driver, 300ms) == 0);
   CHECK(driver->stats().wakeups == wakeups);
+}
+
+TEST_CASE("host loop: fd watches go through the application's loop and are unwatched at the end",
+          "[host-loop][fd-watch]") {
+  HostLoop loop;
+  auto driver = make_hosted(loop);
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
+  bool readable = false;
+  std::optional<Status> ended;
+  Handle h = driver->watch_readable(fds[0], [&](Status s) {
+    if (!s.ok()) {
+      ended = s;
+      return;
+    }
+    char c;
+    while (::read(fds[0], &c, 1) > 0) readable = true;
+  });
+  REQUIRE(loop.run_until(*driver, [&] { return loop.watched.count(fds[0]) == 1; }));
+  REQUIRE(::write(fds[1], "x", 1) == 1);
+  REQUIRE(loop.run_until(*driver, [&] { return readable; }));
+  h.cancel();
+  REQUIRE(loop.run_until(*driver, [&] { return ended.has_value(); }));
+  CHECK(loop.watched.count(fds[0]) == 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }

@@ -684,3 +684,63 @@ TEST_CASE("an idle driver is not woken", "[driver][idle]") {
   CHECK_FALSE(driver->run_once(300ms));
   CHECK(driver->stats().wakeups == before);
 }
+
+TEST_CASE("watch_readable reports a readable pipe until cancelled, then once with kCancelled", "[driver][fd-watch]") {
+  auto driver = make_driver();
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
+  std::string received;
+  int ready_calls = 0;
+  std::optional<Status> final_status;
+  Handle watch = driver->watch_readable(fds[0], [&](Status s) {
+    if (!s.ok()) {
+      final_status = s;
+      return;
+    }
+    ++ready_calls;
+    char buf[64];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) received.append(buf, std::size_t(n));
+  });
+  CHECK(driver->stats().fd_watches == 1);
+  driver->run_once(20ms);
+  CHECK(ready_calls == 0);  // nothing to read yet: not woken
+  REQUIRE(::write(fds[1], "hello", 5) == 5);
+  REQUIRE(run_until(*driver, [&] { return received == "hello"; }));
+  REQUIRE(::write(fds[1], " world", 6) == 6);
+  REQUIRE(run_until(*driver, [&] { return received == "hello world"; }));
+  CHECK(ready_calls >= 2);
+  watch.cancel();
+  CHECK_FALSE(final_status);  // never inline
+  REQUIRE(run_until(*driver, [&] { return final_status.has_value(); }));
+  CHECK(final_status->code() == StatusCode::kCancelled);
+  CHECK(driver->stats().fd_watches == 0);
+  int calls_before = ready_calls;
+  REQUIRE(::write(fds[1], "more", 4) == 4);
+  driver->run_once(50ms);
+  CHECK(ready_calls == calls_before);  // no longer watched
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST_CASE("watching an fd twice is refused; the driver's teardown ends every watch", "[driver][fd-watch]") {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
+  std::optional<Status> first_end, second_end;
+  {
+    auto driver = make_driver();
+    driver->watch_readable(fds[0], [&](Status s) {
+      if (!s.ok()) first_end = s;
+    });
+    driver->watch_readable(fds[0], [&](Status s) {
+      if (!s.ok()) second_end = s;
+    });
+    REQUIRE(run_until(*driver, [&] { return second_end.has_value(); }));
+    CHECK(second_end->code() == StatusCode::kInvalidArgument);
+    CHECK_FALSE(first_end);
+  }
+  REQUIRE(first_end);
+  CHECK(first_end->code() == StatusCode::kCancelled);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
