@@ -1,0 +1,117 @@
+#include "child_process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace gauth::detail {
+
+namespace {
+
+/// posix_spawn's attributes and file actions, destroyed on every path.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+Status errno_status(const std::string& what, int error) {
+  return Status(StatusCode::kInvalidArgument, what + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(pid_t pid, UniqueFd out, UniqueFd err, UniqueFd exit) noexcept
+    : pid_(pid), stdout_(std::move(out)), stderr_(std::move(err)), exit_(std::move(exit)) {}
+
+StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& executable,
+                                                            const std::vector<std::string>& args) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return errno_status("cannot create a pipe", errno);
+  UniqueFd out_read(out[0]), out_write(out[1]);
+  if (::pipe2(err, O_CLOEXEC) != 0) return errno_status("cannot create a pipe", errno);
+  UniqueFd err_read(err[0]), err_write(err[1]);
+  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+
+  SpawnSetup setup;
+  // The child's own ends: dup2 clears close-on-exec on fds 1 and 2; every
+  // other pipe end is close-on-exec and vanishes at exec.
+  posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1);
+  posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2);
+  // Its own process group (so a timeout can kill what it started too), no
+  // blocked signals, and SIGPIPE back to its default even if the host ignores it.
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&setup.attr, 0);
+  posix_spawnattr_setsigmask(&setup.attr, &none);
+  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(executable.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  pid_t pid = -1;
+  bool search_path = executable.find('/') == std::string::npos;
+  int rc = search_path ? posix_spawnp(&pid, executable.c_str(), &setup.actions, &setup.attr, argv.data(), environ)
+                       : posix_spawn(&pid, executable.c_str(), &setup.actions, &setup.attr, argv.data(), environ);
+  if (rc != 0) {
+    if (rc == ENOENT) {
+      return Status(StatusCode::kNotFound, search_path ? "\"" + executable + "\" was not found on PATH"
+                                                       : "\"" + executable + "\" does not exist");
+    }
+    if (rc == EACCES) return errno_status("\"" + executable + "\" cannot be executed", rc);
+    return errno_status("cannot start \"" + executable + "\"", rc);
+  }
+  // A pidfd (Linux 5.3+) lets the loop see the exit like any other fd.
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  return std::unique_ptr<ChildProcess>(
+      new ChildProcess(pid, std::move(out_read), std::move(err_read), UniqueFd(pidfd)));
+}
+
+ChildProcess::~ChildProcess() {
+  if (reaped_) return;
+  kill();
+  int status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+std::optional<int> ChildProcess::try_reap() {
+  if (reaped_) return std::nullopt;
+  int status = 0;
+  pid_t r;
+  while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (r == 0) return std::nullopt;
+  reaped_ = true;
+  return r == pid_ ? status : -1;  // ECHILD: reaped by someone else
+}
+
+void ChildProcess::kill() noexcept {
+  if (reaped_) return;
+  ::kill(-pid_, SIGKILL);  // the group the child leads
+  ::kill(pid_, SIGKILL);
+}
+
+}  // namespace gauth::detail

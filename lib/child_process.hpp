@@ -1,0 +1,65 @@
+// gauth: a child process whose output is read without blocking, and that is
+// always reaped.
+#ifndef GAUTH_LIB_CHILD_PROCESS_HPP
+#define GAUTH_LIB_CHILD_PROCESS_HPP
+
+#include "private.hpp"
+
+#include "unique_fd.hpp"
+
+#include <gauth/status.hpp>
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gauth::detail {
+
+/// A child started with stdin on /dev/null and stdout and stderr on two
+/// separate non-blocking, close-on-exec pipes, in a process group of its own.
+///
+/// The host's SIGCHLD disposition is never touched and only this child's pid
+/// is ever waited for. Destroying the object kills the child's process group
+/// (SIGKILL) if the child has not been reaped, and reaps it: no zombie is
+/// left behind, whatever happens to the caller.
+class ChildProcess {
+ public:
+  /// Starts `executable` (searched on PATH when it has no '/') with `args`
+  /// as argv[1...], inheriting the environment. Errors: kNotFound when there
+  /// is no such executable, kInvalidArgument when it cannot be executed.
+  static StatusOr<std::unique_ptr<ChildProcess>> spawn(const std::string& executable,
+                                                       const std::vector<std::string>& args);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  int stdout_fd() const noexcept { return stdout_.get(); }
+  int stderr_fd() const noexcept { return stderr_.get(); }
+  /// A pidfd that becomes readable when the child exits, or -1 where the
+  /// kernel has none (then poll try_reap()).
+  int exit_fd() const noexcept { return exit_.get(); }
+
+  /// The child's wait status once it has exited (WIFEXITED/WIFSIGNALED), or
+  /// nothing while it runs. -1 when somebody else reaped it (a host that
+  /// waits for any child), so its status is unknown.
+  std::optional<int> try_reap();
+  /// Kills the child's process group. Idempotent; does not reap.
+  void kill() noexcept;
+
+ private:
+  ChildProcess(pid_t pid, UniqueFd out, UniqueFd err, UniqueFd exit) noexcept;
+
+  pid_t pid_;
+  UniqueFd stdout_;
+  UniqueFd stderr_;
+  UniqueFd exit_;
+  bool reaped_ = false;
+};
+
+}  // namespace gauth::detail
+
+#endif  // GAUTH_LIB_CHILD_PROCESS_HPP

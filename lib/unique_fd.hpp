@@ -1,0 +1,39 @@
+// gauth: a file descriptor that closes itself.
+#ifndef GAUTH_LIB_UNIQUE_FD_HPP
+#define GAUTH_LIB_UNIQUE_FD_HPP
+
+#include "private.hpp"
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace gauth::detail {
+
+class UniqueFd {
+ public:
+  UniqueFd() noexcept = default;
+  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace gauth::detail
+
+#endif  // GAUTH_LIB_UNIQUE_FD_HPP
