@@ -116,6 +116,20 @@ TEST_CASE("the token is what gcloud prints, applied as a Bearer header", "[gclou
   CHECK_FALSE(creds->expiry());
 }
 
+// Mirrors TestUserAccessTokenCredentials::test_refresh (10.1 #19, 10.2 #60): refresh() runs
+// gcloud and stores its token.
+TEST_CASE("refresh runs gcloud and stores the token", "[gcloud]") {
+  CapturedLog log;
+  auto driver = make_driver();
+  auto creds = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, options_for("success"));
+  CHECK_FALSE(creds->token());
+  Outcome<Status> out;
+  creds->refresh(*driver, out.callback());
+  REQUIRE(run_until(*driver, [&] { return out.done(); }));
+  CHECK(out.value->ok());
+  CHECK(creds->token() == std::string("ya29.fake-gcloud-token"));
+}
+
 TEST_CASE("stderr is kept apart from the token, and surrounding white space is removed", "[gcloud]") {
   CapturedLog log;
   auto driver = make_driver();
