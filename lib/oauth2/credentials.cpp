@@ -1,18 +1,14 @@
 #include <gauth/oauth2/credentials.hpp>
 
 #include "../json.hpp"
+#include "../text_file.hpp"
 #include "../time_format.hpp"
 #include "config.hpp"
 #include "refresh_grant.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <ostream>
 #include <sstream>
-
-#include <sys/stat.h>
 
 namespace gauth::oauth2 {
 
@@ -25,8 +21,6 @@ using gauth::detail::TokenStateValues;
 struct Credentials::Private {};
 
 namespace {
-
-constexpr std::size_t kMaxCredentialsFileBytes = 1024 * 1024;
 
 std::shared_ptr<TokenCache> make_cache(const std::shared_ptr<const RefreshGrantSource>& source,
                                        TokenStateValues initial) {
@@ -54,28 +48,6 @@ std::vector<std::string> split_on_spaces(std::string_view s) {
     if (space == std::string_view::npos) return out;
     start = space + 1;
   }
-}
-
-StatusOr<std::string> read_small_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status(StatusCode::kNotFound, "File " + path + " was not found.");
-    return invalid("cannot read " + path + ": " + std::strerror(errno));
-  }
-  if (S_ISDIR(st.st_mode)) return invalid(path + " is a directory, not a credentials file");
-  if (st.st_size > static_cast<off_t>(kMaxCredentialsFileBytes)) {
-    return invalid(path + " is larger than 1 MiB: not a credentials file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return invalid("cannot read " + path + ": " + std::strerror(errno));
-  std::string text;
-  char buffer[8192];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxCredentialsFileBytes) return invalid(path + " is larger than 1 MiB: not a credentials file");
-  }
-  if (in.bad()) return invalid("cannot read " + path);
-  return text;
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -229,7 +201,7 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_i
 
 StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_file(
     const std::string& path, std::optional<std::vector<std::string>> scopes, Builder options) {
-  auto text = read_small_file(path);
+  auto text = gauth::detail::read_text_file(path);
   if (!text.ok()) return text.status();
   auto parsed = gauth::detail::parse_json(*text, "File " + path);
   if (!parsed.ok()) return parsed.status();
