@@ -11,7 +11,7 @@
 # expire under the tests. The CA keys are thrown away: to change anything,
 # rerun this script and commit all four outputs together.
 #
-# Usage: test/data/tls/generate.sh   (writes next to itself; needs the openssl CLI)
+# Usage: testing/tls/generate.sh   (writes next to itself; needs the openssl CLI)
 set -eu
 
 cd "$(dirname "$0")"

@@ -14,9 +14,10 @@ namespace gauth::test::detail {
 /// it may be created on one thread and used by the loop thread.
 class TlsServerContext {
  public:
-  /// Loads the PEM certificate chain and private key; throws
-  /// std::runtime_error naming the file and OpenSSL's reason on failure.
-  TlsServerContext(const std::string& certificate_chain_file, const std::string& private_key_file);
+  /// Loads a PEM certificate chain (the server's certificate first) and its
+  /// private key from memory; throws std::runtime_error with OpenSSL's
+  /// reason on failure.
+  TlsServerContext(const std::string& certificate_chain_pem, const std::string& private_key_pem);
 
   SSL_CTX* get() const noexcept { return context_.get(); }
 

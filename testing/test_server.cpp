@@ -4,6 +4,7 @@
 
 #include "server_connection.hpp"
 #include "server_stream.hpp"
+#include "tls_fixtures.hpp"
 #include "tls_server_context.hpp"
 #include "unique_fd.hpp"
 
@@ -12,6 +13,8 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -29,10 +32,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#ifndef GAUTH_TEST_DATA_DIR
-#error "GAUTH_TEST_DATA_DIR must name test/data (set by test/support/meson.build)"
-#endif
 
 namespace gauth::test {
 
@@ -58,7 +59,40 @@ UniqueFd check(int fd, const char* what) {
   return UniqueFd(fd);
 }
 
-std::string data_file(const char* relative) { return std::string(GAUTH_TEST_DATA_DIR) + "/" + relative; }
+/// Writes the embedded PEM files to a private directory once per process
+/// (libcurl reads a CA bundle from a file); removed when the process exits.
+class PemFiles {
+ public:
+  static const PemFiles& get() {
+    static const PemFiles files;
+    return files;
+  }
+  ~PemFiles() {
+    ::unlink(ca.c_str());
+    ::unlink(other_ca.c_str());
+    ::rmdir(directory_.c_str());
+  }
+  std::string ca;
+  std::string other_ca;
+
+ private:
+  PemFiles() {
+    char dir[] = "/tmp/gauth-testing-XXXXXX";
+    if (::mkdtemp(dir) == nullptr) throw_errno("mkdtemp");
+    directory_ = dir;
+    ca = write("ca.pem", detail::kTestCaPem);
+    other_ca = write("other-ca.pem", detail::kOtherCaPem);
+  }
+  std::string write(const char* name, std::string_view pem) {
+    std::string path = directory_ + "/" + name;
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) throw_errno("cannot write a CA bundle");
+    std::fwrite(pem.data(), 1, pem.size(), f);
+    std::fclose(f);
+    return path;
+  }
+  std::string directory_;
+};
 
 }  // namespace
 
@@ -134,7 +168,7 @@ class TestServer::Impl final : private detail::ReplySource {
 
 TestServer::Impl::Impl(Tls tls) {
   if (tls == Tls::kOn) {
-    tls_ = std::make_unique<detail::TlsServerContext>(data_file("tls/server.pem"), data_file("tls/server.key"));
+    tls_ = std::make_unique<detail::TlsServerContext>(detail::kServerCertificatePem, detail::kServerKeyPem);
   }
   listener_ = check(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
   sockaddr_in address{};
@@ -401,7 +435,7 @@ bool TestServer::wait_for_requests(std::size_t n, std::chrono::milliseconds time
   return impl_->wait_for_requests(n, timeout);
 }
 
-std::string TestServer::ca_bundle_path() { return data_file("tls/ca.pem"); }
-std::string TestServer::other_ca_bundle_path() { return data_file("tls/other-ca.pem"); }
+std::string TestServer::ca_bundle_path() { return PemFiles::get().ca; }
+std::string TestServer::other_ca_bundle_path() { return PemFiles::get().other_ca; }
 
 }  // namespace gauth::test

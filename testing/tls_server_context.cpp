@@ -2,6 +2,7 @@
 #include "tls_server_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include <stdexcept>
 
@@ -19,8 +20,7 @@ namespace {
 
 }  // namespace
 
-TlsServerContext::TlsServerContext(const std::string& certificate_chain_file,
-                                   const std::string& private_key_file)
+TlsServerContext::TlsServerContext(const std::string& certificate_chain_pem, const std::string& private_key_pem)
     : context_(SSL_CTX_new(TLS_server_method())) {
   if (!context_) fail("SSL_CTX_new");
   SSL_CTX* context = context_.get();
@@ -34,12 +34,29 @@ TlsServerContext::TlsServerContext(const std::string& certificate_chain_file,
   // A client that closes without close_notify has simply gone away (curl
   // does this when it aborts a transfer); treat it as end of stream.
   SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  if (SSL_CTX_use_certificate_chain_file(context, certificate_chain_file.c_str()) != 1) {
-    fail("cannot load certificate " + certificate_chain_file);
+  struct FreeBio {
+    void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+  };
+  std::unique_ptr<BIO, FreeBio> certificates(BIO_new_mem_buf(certificate_chain_pem.data(), int(certificate_chain_pem.size())));
+  X509* leaf = PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr);
+  if (leaf == nullptr) fail("cannot read the server certificate");
+  int used = SSL_CTX_use_certificate(context, leaf);
+  X509_free(leaf);
+  if (used != 1) fail("cannot use the server certificate");
+  // Any further certificates are the chain (SSL_CTX takes ownership).
+  while (X509* extra = PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr)) {
+    if (SSL_CTX_add_extra_chain_cert(context, extra) != 1) {
+      X509_free(extra);
+      fail("cannot add a chain certificate");
+    }
   }
-  if (SSL_CTX_use_PrivateKey_file(context, private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    fail("cannot load private key " + private_key_file);
-  }
+  ERR_clear_error();  // the end of the PEM stream reads as an error
+  std::unique_ptr<BIO, FreeBio> key(BIO_new_mem_buf(private_key_pem.data(), int(private_key_pem.size())));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key.get(), nullptr, nullptr, nullptr);
+  if (pkey == nullptr) fail("cannot read the private key");
+  used = SSL_CTX_use_PrivateKey(context, pkey);
+  EVP_PKEY_free(pkey);
+  if (used != 1) fail("cannot use the private key");
   if (SSL_CTX_check_private_key(context) != 1) fail("key does not match certificate");
 }
 
