@@ -7,6 +7,7 @@
 #include <gauth/curl_driver.hpp>
 #include <gauth/version.hpp>
 
+#include "callback.hpp"
 #include "curl_global.hpp"
 #include "epoll_loop.hpp"
 #include "loop_queue.hpp"
@@ -30,6 +31,7 @@ namespace gauth {
 namespace {
 
 using detail::EpollLoop;
+using detail::invoke_user_code;
 using detail::LoopQueue;
 using detail::Timer;
 using detail::TimerQueue;
@@ -37,14 +39,6 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-
-/// A user callback must not throw: the driver could not keep its promises to
-/// the other callbacks of the same turn. noexcept turns a throw into
-/// std::terminate at the callback boundary instead of undefined behaviour.
-template <typename Callback, typename... Args>
-void invoke_callback(Callback& callback, Args&&... args) noexcept {
-  if (callback) callback(std::forward<Args>(args)...);
-}
 
 Status cancelled_status(const char* why) { return Status(StatusCode::kCancelled, why); }
 
@@ -122,6 +116,7 @@ class CurlDriver::Impl {
   void post(std::function<void()> fn);
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn);
   Handle watch_readable(int fd, ReadyCallback on_ready);
+  std::shared_ptr<Executor> executor() const { return queue_; }
 
   void run();
   bool run_once(std::chrono::milliseconds max_wait);
@@ -299,9 +294,7 @@ Handle CurlDriver::Impl::send(HttpRequest request, ResponseCallback done) {
   return Handle(transfer);
 }
 
-void CurlDriver::Impl::post(std::function<void()> fn) {
-  queue_->push([fn = std::move(fn)]() mutable { invoke_callback(fn); });
-}
+void CurlDriver::Impl::post(std::function<void()> fn) { queue_->post(std::move(fn)); }
 
 Handle CurlDriver::Impl::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   auto timer = std::make_shared<Timer>(queue_, std::move(fn), &timers_pending_);
@@ -349,7 +342,7 @@ void CurlDriver::Impl::end_watch(FdWatch& watch, const Status& why) {
   }
   auto callback = std::move(watch.on_ready);
   watch.on_ready = nullptr;
-  invoke_callback(callback, why);
+  invoke_user_code(callback, why);
 }
 
 void CurlDriver::Impl::run() {
@@ -408,7 +401,7 @@ void CurlDriver::Impl::on_fd_ready(int fd, int events) {
     queue_->acknowledge_wake();
   } else if (auto it = fd_watches_.find(fd); it != fd_watches_.end()) {
     auto watch = it->second;  // the callback may end the watch
-    if (!watch->ended && watch->on_ready) invoke_callback(watch->on_ready, Status());
+    if (!watch->ended && watch->on_ready) invoke_user_code(watch->on_ready, Status());
   } else if (!shutting_down_) {
     int mask = 0;
     if (events & kFdRead) mask |= CURL_CSELECT_IN;
@@ -757,7 +750,7 @@ void CurlDriver::Impl::complete(Transfer& t, StatusOr<HttpResponse> result) {
   requests_completed_.fetch_add(1, std::memory_order_relaxed);
   auto callback = std::move(t.done);
   t.done = nullptr;
-  invoke_callback(callback, std::move(result));
+  invoke_user_code(callback, std::move(result));
 }
 
 StatusOr<HttpResponse> CurlDriver::Impl::result_of(Transfer& t, CURLcode code) {
@@ -845,6 +838,7 @@ void CurlDriver::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
 Handle CurlDriver::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   return impl_->run_after(delay, std::move(fn));
 }
+std::shared_ptr<Executor> CurlDriver::executor() { return impl_->executor(); }
 Handle CurlDriver::watch_readable(int fd, ReadyCallback on_ready) {
   return impl_->watch_readable(fd, std::move(on_ready));
 }

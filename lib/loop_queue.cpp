@@ -1,5 +1,7 @@
 #include "loop_queue.hpp"
 
+#include "callback.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -60,25 +62,24 @@ void LoopQueue::acknowledge_wake() noexcept {
 }
 
 std::size_t LoopQueue::run_pending() {
-  std::vector<Task> batch;
   // Clear the flag before taking the batch: a push racing with us then either
   // lands in this batch or writes the eventfd again. The eventfd itself is
   // only read when the loop reports it readable (acknowledge_wake), so a
   // late write costs one spurious wake-up, never a lost one or a spin.
   wake_pending_.exchange(false, std::memory_order_acq_rel);
-  batch.swap(local_);
+  // Remote tasks first: a task the loop thread pushed outside a loop turn
+  // went there, and was posted before anything pushed during this turn.
+  std::vector<Task> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (batch.empty()) {
-      batch.swap(remote_);
-    } else {
-      for (auto& task : remote_) batch.push_back(std::move(task));
-      remote_.clear();
-    }
+    batch.swap(remote_);
   }
+  for (auto& task : local_) batch.push_back(std::move(task));
+  local_.clear();
   for (auto& task : batch) task();
   std::size_t ran = batch.size();
-  // Tasks pushed by those tasks from this thread: one more round, then yield.
+  // Tasks pushed by those tasks from this thread: one more round, then yield
+  // (what is left goes behind everything queued so far).
   if (!local_.empty()) {
     batch.clear();
     batch.swap(local_);
@@ -92,6 +93,10 @@ std::size_t LoopQueue::run_pending() {
     }
   }
   return ran;
+}
+
+bool LoopQueue::post(std::function<void()> fn) {
+  return push([fn = std::move(fn)]() mutable { invoke_user_code(fn); });
 }
 
 bool LoopQueue::has_pending() const {

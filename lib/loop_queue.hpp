@@ -5,6 +5,7 @@
 #include "private.hpp"
 
 #include <gauth/status.hpp>
+#include <gauth/transport.hpp>
 
 #include <atomic>
 #include <functional>
@@ -23,12 +24,12 @@ namespace gauth::detail {
 /// loop turn ends. The queue is shared (shared_ptr) with every object that may
 /// push after the driver is gone (cancellation handles); once closed, pushes
 /// are dropped.
-class LoopQueue {
+class LoopQueue final : public Executor {
  public:
   using Task = std::function<void()>;
 
   static StatusOr<std::shared_ptr<LoopQueue>> create();
-  ~LoopQueue();
+  ~LoopQueue() override;
   LoopQueue(const LoopQueue&) = delete;
   LoopQueue& operator=(const LoopQueue&) = delete;
 
@@ -38,6 +39,8 @@ class LoopQueue {
   /// Queues `task`; returns false (dropping it) once the queue is closed.
   /// \context Any thread.
   bool push(Task task);
+  /// Executor: push() for user code (which must not throw).
+  bool post(std::function<void()> fn) override;
 
   /// Consumes a readiness event of wake_fd(). \context The loop thread.
   void acknowledge_wake() noexcept;

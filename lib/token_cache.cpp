@@ -1,5 +1,7 @@
 #include "token_cache.hpp"
 
+#include "callback.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -8,6 +10,7 @@ namespace gauth::detail {
 namespace {
 
 constexpr auto kMaxSpan = std::chrono::hours(24 * 365 * 100);
+constexpr std::chrono::nanoseconds kGuardDelay = std::chrono::hours(24 * 365 * 10);
 
 /// Anchors a wall-clock instant to the monotonic clock (clamped to a century
 /// either way, so that absurd expiry times cannot overflow).
@@ -17,26 +20,24 @@ Clock::SteadyTime steady_from_wall(const Clock& clock, Clock::WallTime when) {
   return clock.now() + span;
 }
 
-template <typename Callback, typename... Args>
-void invoke_user_code(const Callback& callback, Args&&... args) noexcept {
-  if (callback) callback(std::forward<Args>(args)...);
-}
-
 }  // namespace
 
 // ---- Waiter: one caller waiting for a fetch ------------------------------------
 
+/// A waiter reaches its loop only through its transport's Executor: it may
+/// be completed by a fetch running on another driver, after its own driver is
+/// gone.
 class Waiter final : public Cancellable, public std::enable_shared_from_this<Waiter> {
  public:
-  Waiter(std::shared_ptr<TokenCache> cache, Transport& transport, TokenCache::TokenCallback done)
-      : cache_(std::move(cache)), transport_(transport), done_(std::move(done)) {}
+  Waiter(std::shared_ptr<TokenCache> cache, std::shared_ptr<Executor> executor, TokenCache::TokenCallback done)
+      : cache_(std::move(cache)), executor_(std::move(executor)), done_(std::move(done)) {}
 
-  Transport& transport() const noexcept { return transport_; }
+  const std::shared_ptr<Executor>& executor() const noexcept { return executor_; }
 
   void cancel() noexcept override {
     if (finished_.load(std::memory_order_acquire)) return;
     try {
-      transport_.post([self = shared_from_this()] {
+      executor_->post([self = shared_from_this()] {
         self->withdraw(Status(StatusCode::kCancelled, "cancelled while waiting for a token"));
       });
     } catch (...) {
@@ -77,7 +78,7 @@ class Waiter final : public Cancellable, public std::enable_shared_from_this<Wai
 
  private:
   const std::shared_ptr<TokenCache> cache_;
-  Transport& transport_;
+  const std::shared_ptr<Executor> executor_;
   TokenCache::TokenCallback done_;
   std::atomic<bool> finished_{false};
   std::mutex deadline_mutex_;
@@ -89,7 +90,7 @@ class Waiter final : public Cancellable, public std::enable_shared_from_this<Wai
 class Fetch final : public std::enable_shared_from_this<Fetch> {
  public:
   Fetch(std::shared_ptr<TokenCache> cache, Transport& transport, bool background)
-      : transport(transport), background(background), cache_(std::move(cache)) {}
+      : transport(transport), executor(transport.executor()), background(background), cache_(std::move(cache)) {}
 
   /// \context The fetch's loop thread.
   void begin() {
@@ -105,15 +106,17 @@ class Fetch final : public std::enable_shared_from_this<Fetch> {
 
   /// Abandons the fetch; it then finishes with kCancelled. \context Any thread.
   void abort() {
-    transport.post([self = shared_from_this()] {
+    executor->post([self = shared_from_this()] {
       self->aborted_ = true;
       self->handle_.cancel();
     });
   }
 
-  Transport& transport;
-  const bool background;                         // started for a stale token, nobody waiting
-  std::vector<std::shared_ptr<Waiter>> waiters;  // guarded by the cache's mutex
+  Transport& transport;  // used on its own loop thread only, where it is alive
+  const std::shared_ptr<Executor> executor;
+  // Guarded by the cache's mutex:
+  bool background;  // runs for the cache alone (a stale token), not for waiters
+  std::vector<std::shared_ptr<Waiter>> waiters;
 
  private:
   const std::shared_ptr<TokenCache> cache_;
@@ -250,22 +253,32 @@ Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions optio
       return Handle();
     }
   }
-  auto waiter = std::make_shared<Waiter>(shared_from_this(), transport, std::move(done));
+  auto waiter = std::make_shared<Waiter>(shared_from_this(), transport.executor(), std::move(done));
   std::shared_ptr<Fetch> started;
   if (!in_flight_) started = start_fetch(transport, false);
   in_flight_->waiters.push_back(waiter);
   waiter->fetch = in_flight_.get();
+  // A waiter on another driver than the fetch's is unknown to its own
+  // driver: a timer there (its deadline, or a guard) tells it when that
+  // driver is destroyed, so that it still completes exactly once.
+  const bool foreign = in_flight_->executor != waiter->executor();
   lock.unlock();
   if (started) transport.post([started] { started->begin(); });
-  if (options.timeout.count() > 0) {
-    auto on_deadline = [weak = std::weak_ptr<Waiter>(waiter), ms = options.timeout.count()](Status fired) {
+  if (options.timeout.count() > 0 || foreign) {
+    auto wait = options.timeout.count() > 0 ? std::chrono::nanoseconds(options.timeout) : kGuardDelay;
+    auto on_timer = [weak = std::weak_ptr<Waiter>(waiter), ms = options.timeout.count()](Status fired) {
       auto w = weak.lock();
-      if (!fired.ok() || !w) return;  // cancelled: the waiter finished first
-      w->withdraw(Status(StatusCode::kTimeout, "gave up waiting for a token after " + std::to_string(ms) +
-                                                   " ms (the refresh goes on for other callers)")
-                      .with_retryable(true));
+      if (!w) return;
+      if (fired.ok()) {
+        w->withdraw(Status(StatusCode::kTimeout, "gave up waiting for a token after " + std::to_string(ms) + " ms")
+                        .with_retryable(true));
+      } else {
+        // Cancelled: the waiter finished (then this does nothing), or its
+        // driver is being destroyed.
+        w->withdraw(Status(StatusCode::kCancelled, "the driver was destroyed while waiting for a token"));
+      }
     };
-    waiter->set_deadline(transport.run_after(options.timeout, std::move(on_deadline)));
+    waiter->set_deadline(transport.run_after(wait, std::move(on_timer)));
   }
   return Handle(waiter);
 }
@@ -279,9 +292,16 @@ void TokenCache::withdraw_waiter(Waiter& waiter, const Status& why) {
       list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& w) { return w.get() == &waiter; }),
                  list.end());
       waiter.fetch = nullptr;
-      // Nobody waits any more: abandon a fetch that was started for waiters.
       if (list.empty() && !fetch->background && in_flight_.get() == fetch) {
-        abandoned = std::move(in_flight_);
+        if (stored_.refresh_token_rotated) {
+          // This server rotates refresh tokens: the request may already have
+          // used the current one, and only its answer holds the next. Let it
+          // finish for the cache alone.
+          fetch->background = true;
+        } else {
+          // Nobody waits any more: abandon it.
+          abandoned = std::move(in_flight_);
+        }
       }
     }
   }
@@ -308,11 +328,12 @@ void TokenCache::finish_fetch(Fetch& fetch, StatusOr<TokenGrant> result) {
                              rotated ? stored_.refresh_token : std::optional<std::string>()};
       }
     } else if (result.status().code() != StatusCode::kCancelled) {
+      // Every failure backs off (doubling while they go on), so that neither
+      // a broken endpoint nor a revoked token turns demand into a request
+      // storm; the next demand after it tries again.
       last_failure_ = result.status();
-      if (last_failure_.retryable()) {
-        backoff_ = std::clamp(backoff_ * 2, backoff_policy_.first, backoff_policy_.max);
-        retry_not_before_ = now + backoff_;
-      }
+      backoff_ = std::clamp(backoff_ * 2, backoff_policy_.first, backoff_policy_.max);
+      retry_not_before_ = now + backoff_;
     }
     waiters.swap(fetch.waiters);
     for (auto& w : waiters) w->fetch = nullptr;
@@ -320,10 +341,11 @@ void TokenCache::finish_fetch(Fetch& fetch, StatusOr<TokenGrant> result) {
   }
   if (update) invoke_user_code(listener_, *update);
   for (auto& w : waiters) {
-    if (&w->transport() == &fetch.transport) {
+    if (w->executor() == fetch.executor) {
       w->finish(outcome);
     } else {
-      w->transport().post([w, outcome] { w->finish(outcome); });
+      // Dropped if that driver is gone: its guard timer completed the waiter.
+      w->executor()->post([w, outcome] { w->finish(outcome); });
     }
   }
 }

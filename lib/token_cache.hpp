@@ -33,8 +33,9 @@ struct TokenStateValues {
   bool refresh_token_rotated = false;
 };
 
-/// Backoff after failed refreshes: a demand that finds the cache in backoff
-/// gets the last error at once instead of a new request to a broken endpoint.
+/// Backoff after failed refreshes: a demand for a new token that finds the
+/// cache in backoff gets the last error at once instead of sending another
+/// request (refresh() always tries).
 struct FailureBackoff {
   std::chrono::milliseconds first{1000};
   std::chrono::milliseconds max{60'000};

@@ -8,4 +8,6 @@ void Handle::cancel() const noexcept {
 
 Transport::~Transport() = default;
 
+Executor::~Executor() = default;
+
 }  // namespace gauth

@@ -119,6 +119,7 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   void post(std::function<void()> fn) override;
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
   Handle watch_readable(int fd, ReadyCallback on_ready) override;
+  std::shared_ptr<Executor> executor() override;
   /// The real clocks.
   SteadyTime now() const override;
   WallTime wall_now() const override;

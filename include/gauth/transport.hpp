@@ -44,6 +44,19 @@ class GAUTH_EXPORT Handle {
   std::weak_ptr<Cancellable> op_;
 };
 
+/// Posts work to a transport's loop thread, and outlives the transport: once
+/// the transport is destroyed, post() drops the work and returns false. An
+/// operation that may finish after its transport is gone (an application's
+/// refresh handler, a waiter on another driver) reaches the loop through it.
+class GAUTH_EXPORT Executor {
+ public:
+  virtual ~Executor();
+  /// Runs `fn` on the loop thread, as Transport::post does; returns false,
+  /// dropping `fn`, once the transport is gone. `fn` must not throw.
+  /// \context Thread-safe.
+  virtual bool post(std::function<void()> fn) = 0;
+};
+
 /// What gauth needs from the outside world: HTTP exchanges, a loop thread to
 /// run work on, timers, and (as a Clock) the time they follow.
 ///
@@ -88,6 +101,10 @@ class GAUTH_EXPORT Transport : public Clock {
   /// destroyed, or with kInvalidArgument if `fd` is already watched). Keep
   /// `fd` open until that last call; the transport never reads or closes it.
   virtual Handle watch_readable(int fd, ReadyCallback on_ready) = 0;
+
+  /// This transport's Executor, valid as long as anyone holds it.
+  /// \context Thread-safe.
+  virtual std::shared_ptr<Executor> executor() = 0;
 };
 
 }  // namespace gauth

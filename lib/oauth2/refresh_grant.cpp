@@ -164,16 +164,22 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
         self->finish(Status(StatusCode::kTimeout,
                             "the refresh_handler did not supply a token within " + std::to_string(ms) + " ms")
                          .with_retryable(true));
+      } else {
+        // finish() cancelled it (then this does nothing), or the driver is
+        // being destroyed: the run ends now, whatever the handler does later.
+        self->finish(Status(StatusCode::kCancelled, "the driver was destroyed before the refresh_handler answered"));
       }
     });
-    // The handler may answer from any thread, at once or later, even twice:
-    // the answer is brought to the loop, and only the first counts.
+    // The handler may answer from any thread, at any time (even after the
+    // driver is gone), even twice: the answer is brought to the loop through
+    // the Executor, which drops it once the driver is gone, and only the
+    // first answer counts.
     auto answered = std::make_shared<std::atomic<bool>>(false);
     config_.extras().refresh_handler(
         transport_, config_.requested_scopes(),
-        [self = shared_from_this(), answered](StatusOr<RefreshHandlerResult> result) {
+        [self = shared_from_this(), executor = transport_.executor(), answered](StatusOr<RefreshHandlerResult> result) {
           if (answered->exchange(true)) return;
-          self->transport_.post([self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
+          executor->post([self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
         });
   }
 
@@ -183,6 +189,7 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
 
  private:
   void on_answer(StatusOr<RefreshHandlerResult> result) {
+    if (finished_) return;  // timed out, or cancelled, first
     if (!result.ok()) {
       finish(result.status());
       return;

@@ -48,8 +48,32 @@ struct FakeTransport::Watch final : Cancellable, std::enable_shared_from_this<Fa
   std::atomic<bool> ended{false};
 };
 
+/// The Executor: posts while the transport lives, drops afterwards.
+class FakeTransport::Poster final : public Executor {
+ public:
+  explicit Poster(FakeTransport* owner) : owner_(owner) {}
+  bool post(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (owner_ == nullptr) return false;
+    owner_->post(std::move(fn));
+    return true;
+  }
+  void detach() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    owner_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  FakeTransport* owner_;
+};
+
 FakeTransport::FakeTransport(WallTime wall_start)
-    : steady_now_(SteadyTime(std::chrono::hours(1000))), wall_now_(wall_start) {}
+    : steady_now_(SteadyTime(std::chrono::hours(1000))),
+      wall_now_(wall_start),
+      executor_(std::make_shared<Poster>(this)) {}
+
+std::shared_ptr<Executor> FakeTransport::executor() { return executor_; }
 
 FakeTransport::~FakeTransport() {
   // Like CurlDriver: every pending callback runs once, with kCancelled.
@@ -68,6 +92,7 @@ FakeTransport::~FakeTransport() {
     for (auto& w : watches) w->end(Status(StatusCode::kCancelled, "transport destroyed"));
     if (run() == 0 && timers.empty() && watches.empty()) break;
   }
+  executor_->detach();
 }
 
 Handle FakeTransport::send(HttpRequest request, ResponseCallback done) {

@@ -31,6 +31,7 @@ class FakeTransport final : public Transport {
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
   /// Watched fds are polled (without waiting) by run().
   Handle watch_readable(int fd, ReadyCallback on_ready) override;
+  std::shared_ptr<Executor> executor() override;
   SteadyTime now() const override;
   WallTime wall_now() const override;
 
@@ -56,6 +57,7 @@ class FakeTransport final : public Transport {
  private:
   struct Timer;
   struct Watch;
+  class Poster;
   void fire_due();
   bool poll_watches();
 
@@ -69,6 +71,7 @@ class FakeTransport final : public Transport {
   Responder responder_;
   std::chrono::nanoseconds latency_{0};
   std::vector<HttpRequest> requests_;
+  std::shared_ptr<Poster> executor_;
 };
 
 }  // namespace gauth::test

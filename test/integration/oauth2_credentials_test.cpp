@@ -518,3 +518,35 @@ TEST_CASE("no secret appears in any Status message or formatted output", "[oauth
   set_log_handler(nullptr);
   CHECK_THAT(oauth2::to_string(*creds), Catch::Contains("client_secret=set"));
 }
+
+TEST_CASE("a refresh handler answering after its driver is gone: the waiter was cancelled, the answer is dropped",
+          "[oauth2][driver][teardown]") {
+  std::function<void(StatusOr<oauth2::RefreshHandlerResult>)> pending;
+  int handler_calls = 0;
+  auto creds = oauth2::Credentials::Builder()
+                   .refresh_handler([&](Transport&, const std::vector<std::string>&, auto done) {
+                     ++handler_calls;
+                     pending = std::move(done);
+                   })
+                   .refresh_timeout(60s)
+                   .build();
+  HeadersOutcome first;
+  {
+    auto driver = make_driver();
+    creds->before_request(*driver, "GET", "https://x", {}, first.callback());
+    REQUIRE(run_until(*driver, [&] { return handler_calls == 1; }));
+  }
+  REQUIRE(first.calls == 1);
+  CHECK(first.value->status().code() == StatusCode::kCancelled);
+  // The late answer reaches nothing (the driver is gone), and harms nothing.
+  pending(oauth2::RefreshHandlerResult{std::string("late"), std::chrono::system_clock::now() + 1h});
+  CHECK_FALSE(creds->token());
+  // The credentials are not stuck: a new driver starts a new refresh.
+  auto driver = make_driver();
+  HeadersOutcome second;
+  creds->before_request(*driver, "GET", "https://x", {}, second.callback());
+  REQUIRE(run_until(*driver, [&] { return handler_calls == 2; }));
+  pending(oauth2::RefreshHandlerResult{std::string("second"), std::chrono::system_clock::now() + 1h});
+  REQUIRE(run_until(*driver, [&] { return second.done(); }));
+  CHECK(second.value->value().value_or_empty("authorization") == "Bearer second");
+}

@@ -219,18 +219,55 @@ TEST_CASE("backoff doubles with each transient failure and resets on success", "
   CHECK(f.source->fetches == 3);
 }
 
-TEST_CASE("a permanent failure is not backed off: the next demand tries again", "[token_cache][failure]") {
+TEST_CASE("a permanent failure backs off too, and never poisons the cache", "[token_cache][failure]") {
   Fixture f;
   f.source->script.push_back(Status(StatusCode::kRefreshError, "invalid_grant"));
   f.source->script.push_back(grant("ok"));
   auto cache = f.cache();
-  Result a, b;
+  Result a, during, after;
   cache->demand(f.transport, TokenCache::Demand::kUse, {}, a.callback());
   f.transport.advance(100ms);
   CHECK(a.value->status().message() == "invalid_grant");
-  cache->demand(f.transport, TokenCache::Demand::kUse, {}, b.callback());
+  cache->demand(f.transport, TokenCache::Demand::kUse, {}, during.callback());
+  f.transport.run();
+  CHECK(during.value->status().message() == "invalid_grant");
+  CHECK(f.source->fetches == 1);
+  f.transport.advance(1s);
+  cache->demand(f.transport, TokenCache::Demand::kUse, {}, after.callback());
   f.transport.advance(100ms);
-  CHECK(b.token() == "ok");
+  CHECK(after.token() == "ok");
+  CHECK(f.source->fetches == 2);
+}
+
+TEST_CASE("a stale token with a failing endpoint does not turn demand into a request storm",
+          "[token_cache][failure][stale]") {
+  Fixture f;
+  auto cache = f.cache(f.with_token("stale", 200s));
+  for (int i = 0; i < 1000; ++i) {
+    f.source->script.push_back(Status(StatusCode::kRefreshError, "No access token in response."));
+  }
+  // A busy caller: a demand every millisecond for two seconds.
+  for (int ms = 0; ms < 2000; ++ms) {
+    Result r;
+    cache->demand(f.transport, TokenCache::Demand::kUse, {}, r.callback());
+    f.transport.advance(1ms);
+    REQUIRE(r.token() == "stale");  // the usable token is served all along
+  }
+  // Fetches after 0, ~1 s (backoff 1 s, doubling): not one per demand.
+  CHECK(f.source->fetches <= 3);
+}
+
+TEST_CASE("explicit refresh() is not held back by the backoff", "[token_cache][failure]") {
+  Fixture f;
+  f.source->script.push_back(Status(StatusCode::kRefreshError, "server_error").with_retryable(true));
+  f.source->script.push_back(grant("forced"));
+  auto cache = f.cache();
+  Result a, b;
+  cache->demand(f.transport, TokenCache::Demand::kUse, {}, a.callback());
+  f.transport.advance(100ms);
+  cache->demand(f.transport, TokenCache::Demand::kRefresh, {}, b.callback());
+  f.transport.advance(100ms);
+  CHECK(b.token() == "forced");
 }
 
 TEST_CASE("cancelling one waiter leaves the others and the shared fetch alone", "[token_cache][cancel]") {
@@ -418,4 +455,61 @@ TEST_CASE("destroying the transport completes waiting callers with kCancelled", 
   }
   REQUIRE(r.calls == 1);
   CHECK(r.value->status().code() == StatusCode::kCancelled);
+}
+
+TEST_CASE("a waiter on another driver completes once when its own driver is destroyed", "[token_cache][threads]") {
+  Fixture f;  // f.transport runs the fetch
+  f.source->latency = 5s;
+  f.source->script.push_back(grant("late"));
+  auto cache = f.cache();
+  Result on_a, on_b;
+  cache->demand(f.transport, TokenCache::Demand::kUse, {}, on_a.callback());  // starts the fetch on A
+  {
+    FakeTransport b;
+    cache->demand(b, TokenCache::Demand::kUse, {}, on_b.callback());  // joins it from B
+    b.run();
+    f.transport.advance(1s);
+    CHECK(on_b.calls == 0);
+  }  // B is destroyed: its waiter learns it through its guard timer
+  REQUIRE(on_b.calls == 1);
+  CHECK(on_b.value->status().code() == StatusCode::kCancelled);
+  f.transport.advance(5s);  // the fetch ends on A; B is not touched
+  CHECK(on_a.token() == "late");
+  CHECK(on_b.calls == 1);
+}
+
+TEST_CASE("a waiter on another driver gets the result through its own loop", "[token_cache][threads]") {
+  Fixture f;
+  f.source->script.push_back(grant("shared"));
+  auto cache = f.cache();
+  FakeTransport b;
+  Result on_a, on_b;
+  cache->demand(f.transport, TokenCache::Demand::kUse, {}, on_a.callback());
+  cache->demand(b, TokenCache::Demand::kUse, {}, on_b.callback());
+  f.transport.advance(100ms);
+  CHECK(on_a.token() == "shared");
+  CHECK(on_b.calls == 0);  // posted to B's loop
+  b.run();
+  CHECK(on_b.token() == "shared");
+  CHECK(b.pending_timers() == 0);  // the guard timer is gone
+}
+
+TEST_CASE("once a server rotates refresh tokens, an abandoned fetch still finishes", "[token_cache][rotation][cancel]") {
+  Fixture f;
+  TokenStateValues v;
+  v.refresh_token = "rotated-before";
+  v.refresh_token_rotated = true;
+  TokenGrant next = grant("t");
+  next.refresh_token = "rotated-again";
+  f.source->script.push_back(next);
+  auto cache = f.cache(v);
+  Result r;
+  Handle h = cache->demand(f.transport, TokenCache::Demand::kUse, {}, r.callback());
+  f.transport.advance(10ms);
+  h.cancel();
+  f.transport.advance(100ms);
+  CHECK(r.value->status().code() == StatusCode::kCancelled);
+  CHECK(f.source->aborted == 0);  // not abandoned: its answer holds the next refresh token
+  CHECK(cache->values().refresh_token == std::string("rotated-again"));
+  CHECK(cache->values().token == std::string("t"));
 }
