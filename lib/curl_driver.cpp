@@ -18,6 +18,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -131,6 +132,8 @@ class CurlDriver::Impl {
 
   // Called from Transfer::cancel's task, on the loop thread.
   void cancel_transfer(Transfer& transfer);
+  bool still_resolving(Transfer& transfer);
+  void detach_resolved_orphans();
   // Called from FdWatch::cancel's task, on the loop thread.
   void end_watch(FdWatch& watch, const Status& why);
 
@@ -168,6 +171,7 @@ class CurlDriver::Impl {
   std::unordered_map<int, Interest> watched_;  // what libcurl asked us to watch
   std::optional<std::pair<std::string, detail::UrlInfo>> last_url_;  // the last URL that passed the check
   std::unordered_map<int, std::shared_ptr<FdWatch>> fd_watches_;     // watch_readable() registrations
+  std::vector<Transfer*> resolving_orphans_;  // cancelled while resolving; still in active_
   TimerQueue timers_;
   std::optional<TimePoint> curl_deadline_;
   std::optional<TimePoint> armed_;  // what the loop's timer is set to
@@ -441,6 +445,7 @@ void CurlDriver::Impl::on_timer() {
 
 void CurlDriver::Impl::after_dispatch() {
   queue_->run_pending();
+  if (!resolving_orphans_.empty()) detach_resolved_orphans();
   rearm_timer();
 }
 
@@ -675,6 +680,10 @@ Status CurlDriver::Impl::configure(Transfer& t) {
 }
 
 std::shared_ptr<Transfer> CurlDriver::Impl::detach(Transfer& t) {
+  if (!resolving_orphans_.empty()) {
+    resolving_orphans_.erase(std::remove(resolving_orphans_.begin(), resolving_orphans_.end(), &t),
+                             resolving_orphans_.end());
+  }
   auto it = active_.find(&t);
   std::shared_ptr<Transfer> keep = std::move(it->second);
   active_.erase(it);
@@ -736,11 +745,38 @@ void CurlDriver::Impl::fail_everything(const Status& status) {
 void CurlDriver::Impl::cancel_transfer(Transfer& t) {
   if (t.completed) return;
   if (t.easy) {
+    if (still_resolving(t)) {
+      // libcurl 7.88's threaded resolver makes curl_multi_remove_handle wait
+      // for getaddrinfo to return, which could block the loop for seconds:
+      // report the cancellation now, detach the transfer once its name is
+      // resolved (or it ends).
+      complete(t, cancelled_status("request cancelled"));
+      resolving_orphans_.push_back(&t);
+      return;
+    }
     // libcurl queues no completion for a removed handle: we report it.
     auto keep = detach(t);
     complete(t, cancelled_status("request cancelled"));
   }
   // Not started yet: start() sees cancel_requested and completes it.
+}
+
+bool CurlDriver::Impl::still_resolving(Transfer& t) {
+  if (t.url.host_is_address) return false;
+  curl_off_t name_lookup = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_NAMELOOKUP_TIME_T, &name_lookup);
+  return name_lookup == 0;
+}
+
+void CurlDriver::Impl::detach_resolved_orphans() {
+  for (std::size_t i = 0; i < resolving_orphans_.size();) {
+    Transfer* t = resolving_orphans_[i];
+    if (still_resolving(*t)) {
+      ++i;
+    } else {
+      detach(*t);  // also takes it off this list (one that ended is off it already)
+    }
+  }
 }
 
 void CurlDriver::Impl::complete(Transfer& t, StatusOr<HttpResponse> result) {

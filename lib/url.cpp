@@ -66,6 +66,11 @@ StatusOr<UrlInfo> check_request_url(const std::string& url) {
                    (path ? path.get() : "/");
   if (info.host.size() >= 2 && info.host.front() == '[') info.host = info.host.substr(1, info.host.size() - 2);
   info.loopback = is_loopback_host(info.host);
+  {
+    in6_addr address{};
+    info.host_is_address = ::inet_pton(AF_INET, info.host.c_str(), &address) == 1 ||
+                           ::inet_pton(AF_INET6, info.host.c_str(), &address) == 1;
+  }
   if (info.scheme == "https") return info;
   if (info.scheme == "http") {
     if (info.loopback) return info;

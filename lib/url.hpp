@@ -15,6 +15,7 @@ struct UrlInfo {
   std::string scheme;  // lower case
   std::string host;    // as written, IPv6 without brackets
   bool loopback = false;
+  bool host_is_address = false;  // an IP literal: no name lookup
   /// scheme://host[:port]/path, without user info, query or fragment.
   std::string printable;
 };
