@@ -48,13 +48,32 @@ bool is_loopback_host(std::string_view host) noexcept {
   return ::inet_pton(AF_INET6, buf, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
+std::string printable_url(const std::string& url) {
+  auto info = parse_url(url);
+  return info ? info->printable : std::string("<an invalid URL>");
+}
+
 StatusOr<UrlInfo> check_request_url(const std::string& url) {
-  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
-  if (!u) return Status(StatusCode::kTransportError, "out of memory parsing a URL");
-  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-    return Status(StatusCode::kInvalidArgument,
-                  "invalid URL (expected an absolute https:// URL): \"" + url.substr(0, 200) + "\"");
+  auto parsed = parse_url(url);
+  if (!parsed) {
+    // Not quoted: a URL may carry credentials in its user info or query.
+    return Status(StatusCode::kInvalidArgument, "invalid URL: expected an absolute https:// URL");
   }
+  UrlInfo info = std::move(*parsed);
+  if (info.scheme == "https") return info;
+  if (info.scheme == "http") {
+    if (info.loopback) return info;
+    return Status(StatusCode::kInvalidArgument,
+                  "refusing plain http to " + info.printable +
+                      ": only https is allowed, except http to a loopback address");
+  }
+  return Status(StatusCode::kInvalidArgument,
+                "unsupported URL scheme \"" + info.scheme + "\" in " + info.printable + ": use https");
+}
+
+std::optional<UrlInfo> parse_url(const std::string& url) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
   UrlInfo info;
   auto scheme = get_part(u.get(), CURLUPART_SCHEME);
   auto host = get_part(u.get(), CURLUPART_HOST);
@@ -66,20 +85,10 @@ StatusOr<UrlInfo> check_request_url(const std::string& url) {
                    (path ? path.get() : "/");
   if (info.host.size() >= 2 && info.host.front() == '[') info.host = info.host.substr(1, info.host.size() - 2);
   info.loopback = is_loopback_host(info.host);
-  {
-    in6_addr address{};
-    info.host_is_address = ::inet_pton(AF_INET, info.host.c_str(), &address) == 1 ||
-                           ::inet_pton(AF_INET6, info.host.c_str(), &address) == 1;
-  }
-  if (info.scheme == "https") return info;
-  if (info.scheme == "http") {
-    if (info.loopback) return info;
-    return Status(StatusCode::kInvalidArgument,
-                  "refusing plain http to " + info.printable +
-                      ": only https is allowed, except http to a loopback address");
-  }
-  return Status(StatusCode::kInvalidArgument,
-                "unsupported URL scheme \"" + info.scheme + "\" in " + info.printable + ": use https");
+  in6_addr address{};
+  info.host_is_address = ::inet_pton(AF_INET, info.host.c_str(), &address) == 1 ||
+                         ::inet_pton(AF_INET6, info.host.c_str(), &address) == 1;
+  return info;
 }
 
 }  // namespace gauth::detail

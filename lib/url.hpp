@@ -6,6 +6,7 @@
 
 #include <gauth/status.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ struct UrlInfo {
 
 /// True for "localhost", 127.0.0.0/8 and ::1.
 bool is_loopback_host(std::string_view host) noexcept;
+
+/// Parses an absolute URL (no policy applied).
+std::optional<UrlInfo> parse_url(const std::string& url);
+
+/// scheme://host[:port]/path of `url` (no user info, query or fragment), or
+/// "<an invalid URL>": what messages and descriptions may show of a URL.
+std::string printable_url(const std::string& url);
 
 /// Parses an absolute URL and applies gauth's transport rule: https, or http
 /// to a loopback host. The error says what to change.

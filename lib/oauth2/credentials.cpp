@@ -3,6 +3,7 @@
 #include "../json.hpp"
 #include "../text_file.hpp"
 #include "../time_format.hpp"
+#include "../url.hpp"
 #include "config.hpp"
 #include "refresh_grant.hpp"
 
@@ -322,7 +323,8 @@ std::string to_string(const Credentials& c) {
     out << "]";
   }
   if (c.quota_project_id()) out << ", quota_project_id=" << *c.quota_project_id();
-  out << ", token_uri=" << c.token_uri().value_or("<none>") << ", universe_domain=" << c.universe_domain();
+  out << ", token_uri=" << (c.token_uri() ? gauth::detail::printable_url(*c.token_uri()) : std::string("<none>"))
+      << ", universe_domain=" << c.universe_domain();
   if (!c.account().empty()) out << ", account=" << c.account();
   out << ", token=" << set(c.token().has_value()) << ", refresh_token=" << set(c.refresh_token().has_value())
       << ", client_secret=" << set(c.client_secret().has_value()) << ", state=" << gauth::to_string(state);

@@ -2,6 +2,8 @@
 
 #include "token_request.hpp"
 
+#include "../url.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -83,7 +85,7 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
     TokenAnswer answer;
     if (response.ok()) {
       answer = read_token_answer(std::move(*response), request_, transport_.wall_now());
-    } else if (response.status().code() == StatusCode::kTimeout) {
+    } else if (response.status().code() == StatusCode::kTimeout && transport_.now() >= deadline_) {
       finish(Status(StatusCode::kTimeout, "token refresh timed out after " + std::to_string(timeout_.count()) +
                                               " ms (" + std::to_string(attempts_) +
                                               (attempts_ == 1 ? " attempt): " : " attempts): ") +
@@ -91,6 +93,8 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
                  .with_retryable(true));
       return;
     } else {
+      // A failed connection, a reset, or a timeout short of the refresh's own
+      // deadline (connecting took too long): worth another attempt.
       answer.kind = response.status().retryable() ? TokenAnswer::Kind::kRetryable : TokenAnswer::Kind::kFinal;
       answer.error = response.status();
     }
@@ -239,6 +243,13 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
   if (!input.refresh_token && c.extras().refresh_handler) return fetch_from_handler(transport, std::move(done));
   if (!input.refresh_token || !c.token_uri || !c.client_id || !c.client_secret) {
     post_result(transport, std::move(done), Status(StatusCode::kRefreshError, kNecessaryFields));
+    return Handle();
+  }
+  // The secrets go only where the transport rules allow (https, or http to
+  // loopback), whatever Transport is in use.
+  if (auto url = gauth::detail::check_request_url(*c.token_uri); !url.ok()) {
+    post_result(transport, std::move(done),
+                Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
     return Handle();
   }
   RefreshGrantRequest request{*c.token_uri, *c.client_id, *c.client_secret, *input.refresh_token,

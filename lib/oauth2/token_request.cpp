@@ -3,6 +3,7 @@
 #include "../form_encoding.hpp"
 #include "../log.hpp"
 #include "../time_format.hpp"
+#include "../url.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -55,6 +56,20 @@ std::string printable_excerpt(std::string_view body) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   if (body.size() > kMaxQuotedBody) out += "...";
   return out;
+}
+
+/// A copy of a JSON value whose token-bearing members (at the top level) say
+/// "<redacted>", so that an error answer that carries tokens can be quoted.
+rapidjson::Document without_token_values(const rapidjson::Value& value) {
+  rapidjson::Document copy;
+  copy.CopyFrom(value, copy.GetAllocator());
+  if (copy.IsObject()) {
+    for (const char* name : {"access_token", "refresh_token", "id_token", "rapt_token", "token", "client_secret"}) {
+      auto it = copy.FindMember(name);
+      if (it != copy.MemberEnd() && !it->value.IsNull()) it->value.SetString("<redacted>");
+    }
+  }
+  return copy;
 }
 
 TokenAnswer failure(TokenAnswer::Kind kind, Status status) {
@@ -282,12 +297,16 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
 
   const bool retryable = can_retry(response.status, body);
   Status error;
-  if (response.status >= 300 && response.status < 400) {
+  if (response.status >= 200 && response.status < 300) {
+    // A success that is not 200: Python treats it as an error; its body may
+    // hold tokens, so it is not quoted.
+    error = Status(StatusCode::kRefreshError, "the token endpoint answered HTTP " + std::to_string(response.status) +
+                                                  " instead of 200 (the answer is not quoted: it may hold tokens)");
+  } else if (response.status >= 300 && response.status < 400) {
     std::string location = response.headers.value_or_empty("location");
-    location = location.substr(0, location.find_first_of("?#"));
     error = Status(StatusCode::kRefreshError,
                    "the token endpoint answered HTTP " + std::to_string(response.status) +
-                       (location.empty() ? "" : " (a redirect to " + printable_excerpt(location) + ")") +
+                       (location.empty() ? "" : " (a redirect to " + gauth::detail::printable_url(location) + ")") +
                        "; token requests never follow redirects: check the token_uri");
   } else if (body) {
     auto error_code = gauth::detail::string_member(*body, "error");
@@ -309,11 +328,11 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
                                     printable_excerpt(redact_secrets(description.value_or(""), request)));
     } else {
       error = Status(StatusCode::kRefreshError,
-                     printable_excerpt(redact_secrets(python_json_dumps(*body), request)));
+                     printable_excerpt(redact_secrets(python_json_dumps(without_token_values(*body)), request)));
     }
   } else if (!response.body.empty()) {
     // Not a JSON object: Python's sync client puts the text itself in the error.
-    std::string text = parsed.ok() ? python_json_dumps(document.root()) : response.body;
+    std::string text = parsed.ok() ? python_json_dumps(without_token_values(document.root())) : response.body;
     error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(text, request)));
   } else {
     error = Status(StatusCode::kRefreshError,

@@ -53,3 +53,17 @@ TEST_CASE("printable URLs drop user info and query", "[url]") {
   REQUIRE(u.ok());
   CHECK(u->printable == "https://example.com:8443/a/b");
 }
+
+TEST_CASE("a URL that does not parse is never quoted", "[url]") {
+  auto bad = check_request_url("https://www.googleapis.com/x?access_token=ya29.SECRET&q=a b");
+  if (!bad.ok()) CHECK_THAT(bad.status().message(), !Catch::Contains("SECRET"));
+  auto broken = check_request_url("not a url ya29.SECRET");
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.status().message() == "invalid URL: expected an absolute https:// URL");
+}
+
+TEST_CASE("printable_url keeps scheme, host, port and path only", "[url]") {
+  using gauth::detail::printable_url;
+  CHECK(printable_url("https://user:s3cret@host:8443/token?key=abc#x") == "https://host:8443/token");
+  CHECK(printable_url("::not a url::") == "<an invalid URL>");
+}

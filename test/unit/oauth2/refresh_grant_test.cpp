@@ -287,9 +287,20 @@ TEST_CASE("each attempt may take only what is left of the refresh deadline", "[r
   CHECK(sent[2].timeout == 20s - std::chrono::ceil<milliseconds>(e.arrivals[2] - e.start));
 }
 
-TEST_CASE("a transport timeout ends the grant with kTimeout, retryable, without another attempt",
+TEST_CASE("a transport timeout short of the refresh deadline (a slow connect) is retried",
           "[refresh_grant][deadline]") {
   Endpoint e;
+  e.script.push_back(Status(StatusCode::kTimeout, "connect timed out").with_retryable(true));
+  e.script.push_back(answer(200, kGrant));
+  auto r = e.fetch();
+  CHECK(e.transport.request_count() == 2);
+  CHECK(r.value->ok());
+}
+
+TEST_CASE("a transport timeout at the refresh deadline ends the grant with kTimeout, retryable",
+          "[refresh_grant][deadline]") {
+  Endpoint e;
+  e.transport.set_latency(30s);  // the answer arrives when the whole refresh is due
   e.script.push_back(Status(StatusCode::kTimeout, "timed out").with_retryable(true));
   e.script.push_back(answer(200, kGrant));
   auto r = e.fetch();

@@ -463,3 +463,31 @@ TEST_CASE("can_retry: a non-string error makes even a retryable description non-
   REQUIRE(body.ok());
   CHECK_FALSE(can_retry(400, &*body));  // Python: isinstance(error_code, str) fails -> False
 }
+
+// Found in review: error answers that carry tokens, and URLs with credentials.
+TEST_CASE("a success other than 200 is an error that does not quote its body", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  TokenAnswer a = read_token_answer(
+      plain_answer(201, R"({"access_token": "ya29.SECRET_ACCESS", "refresh_token": "1//NEW_REFRESH"})"), r,
+      Clock::WallTime());
+  CHECK(a.kind == TokenAnswer::Kind::kFinal);
+  CHECK(a.error.message() == "the token endpoint answered HTTP 201 instead of 200 (the answer is not quoted: it may hold tokens)");
+}
+
+TEST_CASE("an error body's token members are redacted before it is quoted", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  TokenAnswer a = read_token_answer(
+      plain_answer(400, R"({"access_token": "ya29.SECRET_ACCESS", "id_token": "eyJ.SECRET", "note": "odd"})"), r,
+      Clock::WallTime());
+  CHECK(a.error.message() == R"({"access_token": "<redacted>", "id_token": "<redacted>", "note": "odd"})");
+}
+
+TEST_CASE("a redirect's location is shown without user info or query", "[token_request][redaction]") {
+  RefreshGrantRequest r = request_with_secrets();
+  HttpResponse redirect = plain_answer(302, "");
+  redirect.headers.set("location", "https://user:pass@evil.example/steal?code=SECRET");
+  TokenAnswer a = read_token_answer(redirect, r, Clock::WallTime());
+  CHECK_THAT(a.error.message(), Catch::Contains("a redirect to https://evil.example/steal"));
+  CHECK_THAT(a.error.message(), !Catch::Contains("SECRET"));
+  CHECK_THAT(a.error.message(), !Catch::Contains("pass"));
+}
