@@ -110,6 +110,13 @@ std::optional<int> ChildProcess::try_reap() {
 
 void ChildProcess::kill() noexcept {
   if (reaped_) return;
+  if (exit_) {
+    // The pidfd names exactly our child, alive or a zombie: while it is
+    // either, its pid (and process group id) cannot have been reused. If a
+    // host reaped it behind our back, the pid may belong to a stranger now:
+    // signal nothing.
+    if (::syscall(SYS_pidfd_send_signal, exit_.get(), 0, nullptr, 0) != 0) return;
+  }
   ::kill(-pid_, SIGKILL);  // the group the child leads
   ::kill(pid_, SIGKILL);
 }

@@ -178,6 +178,7 @@ class CurlDriver::Impl {
   bool shutting_down_ = false;
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> thread_running_{false};
   std::thread thread_;
   std::mutex thread_mutex_;
 
@@ -322,8 +323,10 @@ Handle CurlDriver::Impl::watch_readable(int fd, ReadyCallback on_ready) {
       end_watch(*watch, cancelled_status("the driver was destroyed"));
     } else if (watch->cancel_requested.load(std::memory_order_acquire)) {
       end_watch(*watch, cancelled_status("fd watch cancelled"));
+    } else if (watch->fd < 0) {
+      end_watch(*watch, Status(StatusCode::kInvalidArgument, "watch_readable: invalid fd " + std::to_string(watch->fd)));
     } else if (fd_watches_.count(watch->fd) != 0 || watched_.count(watch->fd) != 0 ||
-               watch->fd == queue_->wake_fd() || watch->fd < 0) {
+               watch->fd == queue_->wake_fd()) {
       end_watch(*watch, Status(StatusCode::kInvalidArgument,
                                "fd " + std::to_string(watch->fd) + " is already watched by this driver"));
     } else {
@@ -369,10 +372,20 @@ Status CurlDriver::Impl::start_thread() {
     return Status(StatusCode::kInvalidArgument, "start_thread needs a driver with the built-in loop");
   }
   std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (thread_.joinable()) return Status(StatusCode::kInvalidArgument, "the driver's thread is already running");
+  if (thread_.joinable()) {
+    if (thread_running_.load(std::memory_order_acquire)) {
+      return Status(StatusCode::kInvalidArgument, "the driver's thread is already running");
+    }
+    thread_.join();  // it returned after a stop(): start it again
+  }
   try {
-    thread_ = std::thread([this] { run(); });
+    thread_running_.store(true, std::memory_order_release);
+    thread_ = std::thread([this] {
+      run();
+      thread_running_.store(false, std::memory_order_release);
+    });
   } catch (const std::system_error& e) {
+    thread_running_.store(false, std::memory_order_release);
     return Status(StatusCode::kTransportError, std::string("cannot start the driver's thread: ") + e.what());
   }
   return Status();

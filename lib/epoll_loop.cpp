@@ -1,5 +1,6 @@
 #include "epoll_loop.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -81,12 +82,13 @@ bool EpollLoop::wait(std::optional<std::chrono::milliseconds> max_wait, CurlDriv
   using std::chrono::milliseconds;
   auto now = std::chrono::steady_clock::now();
   int timeout_ms = -1;
-  if (max_wait) timeout_ms = int(std::max<std::int64_t>(0, max_wait->count()));
+  constexpr std::int64_t kLongest = 24 * 3600 * 1000;  // epoll_wait takes an int; wake once a day at most
+  if (max_wait) timeout_ms = int(std::clamp<std::int64_t>(max_wait->count(), 0, kLongest));
   if (timer_) {
     auto left = *timer_ - now;
     // Round up, so that the timer is due when epoll_wait returns.
     auto left_ms = std::chrono::ceil<milliseconds>(left).count();
-    int timer_ms = int(std::max<std::int64_t>(0, left_ms));
+    int timer_ms = int(std::clamp<std::int64_t>(left_ms, 0, kLongest));
     if (timeout_ms < 0 || timer_ms < timeout_ms) timeout_ms = timer_ms;
   }
   std::array<epoll_event, 64> events;

@@ -1,17 +1,15 @@
 #include <gauth/http.hpp>
 
+#include "ascii.hpp"
+
 #include <algorithm>
 
 namespace gauth {
 
-namespace {
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-}  // namespace
-
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (detail::ascii_lower(a[i]) != detail::ascii_lower(b[i])) return false;
   }
   return true;
 }

@@ -48,18 +48,6 @@ void PublishedToken::publish(std::string_view token, std::int64_t fresh_until_ns
   end_write();
 }
 
-void PublishedToken::set_fresh_until(std::int64_t fresh_until_ns) {
-  begin_write();
-  fresh_until_ns_.store(fresh_until_ns, std::memory_order_release);
-  end_write();
-}
-
-void PublishedToken::clear() {
-  begin_write();
-  present_.store(false, std::memory_order_release);
-  end_write();
-}
-
 bool PublishedToken::copy_if(std::int64_t now_ns, bool need_fresh, std::string& out) const {
   for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     std::uint64_t before = sequence_.load(std::memory_order_acquire);

@@ -33,11 +33,6 @@ class PublishedToken {
   /// Publishes `token`, fresh while the monotonic clock reads less than
   /// `fresh_until_ns`. \context One writer at a time (the cache's mutex).
   void publish(std::string_view token, std::int64_t fresh_until_ns);
-  /// Changes until when the token is fresh. \context One writer at a time.
-  void set_fresh_until(std::int64_t fresh_until_ns);
-  /// Withdraws the token. \context One writer at a time.
-  void clear();
-
   /// Appends the token to `out` if one is fresh at `now_ns`. Returns false,
   /// leaving `out` alone, if not (or if a writer kept the sequence moving, in
   /// which case the caller takes the slow path).

@@ -1,5 +1,7 @@
 #include "url.hpp"
 
+#include "ascii.hpp"
+
 #include <gauth/http.hpp>
 
 #include <curl/curl.h>
@@ -24,13 +26,6 @@ CurlString get_part(CURLU* u, CURLUPart part) {
   char* out = nullptr;
   if (curl_url_get(u, part, &out, 0) != CURLUE_OK) return nullptr;
   return CurlString(out);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return s;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ std::optional<UrlInfo> parse_url(const std::string& url) {
   auto host = get_part(u.get(), CURLUPART_HOST);
   auto path = get_part(u.get(), CURLUPART_PATH);
   auto port = get_part(u.get(), CURLUPART_PORT);
-  info.scheme = scheme ? lower(scheme.get()) : std::string();
+  info.scheme = scheme ? ascii_lower(scheme.get()) : std::string();
   info.host = host ? host.get() : std::string();
   info.printable = info.scheme + "://" + info.host + (port ? std::string(":") + port.get() : "") +
                    (path ? path.get() : "/");

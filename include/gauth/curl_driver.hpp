@@ -50,10 +50,10 @@ enum FdEvent : int { kFdRead = 1, kFdWrite = 2, kFdError = 4 };
 
 /// How a driver in host-loop mode asks the application's loop for service.
 ///
-/// Both hooks are called on the loop thread, sometimes from inside a driver
-/// call (send, on_fd_ready, on_timer, the destructor). They must only record
-/// the request with the loop and return; they must not call back into the
-/// driver.
+/// Both hooks are called on the loop thread, from inside a driver call
+/// (create, on_fd_ready, on_timer, run/run_once, the destructor). They must
+/// only record the request with the loop and return; they must not call back
+/// into the driver, and must not throw.
 struct LoopHooks {
   /// Watch `fd` for `interest`, replacing whatever was watched before;
   /// kNone means stop watching (the fd may be closed right after, and its
@@ -133,8 +133,9 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   /// if called before run()). \context Thread-safe.
   void stop();
   /// Built-in loop: runs the loop on a thread owned by the driver until the
-  /// driver is destroyed. Fails if the driver is in host-loop mode or its
-  /// thread is already running. \context Thread-safe.
+  /// driver is destroyed (or stop() is called; then it may be started again).
+  /// Fails if the driver is in host-loop mode or its thread is running.
+  /// \context Thread-safe.
   Status start_thread();
 
   /// Host loop: `fd` is ready; `events` is a mask of FdEvent bits.

@@ -21,7 +21,7 @@ using LogHandler = std::function<void(LogLevel level, std::string_view message)>
 /// gauth logs rarely: a refresh that was granted fewer scopes than requested,
 /// end-user credentials without a quota project.
 /// \context Thread-safe. The handler may be called from any thread, and
-/// concurrently; it must not call set_log_handler.
+/// concurrently (it is never called with a gauth lock held); it must not throw.
 GAUTH_EXPORT void set_log_handler(LogHandler handler);
 
 }  // namespace gauth

@@ -37,7 +37,10 @@ class GAUTH_EXPORT Handle {
 
   /// Asks the operation to stop; never runs its callback inline.
   void cancel() const noexcept;
-  /// True while the operation has not completed.
+  /// A hint for diagnostics: true while the transport still keeps a record of
+  /// the operation, which may outlive its callback a little; false for an
+  /// empty Handle (an operation that had nothing to cancel, such as a fresh
+  /// token's before_request). Completion is told by the callback, not by this.
   bool active() const noexcept { return !op_.expired(); }
 
  private:
@@ -62,7 +65,9 @@ class GAUTH_EXPORT Executor {
 ///
 /// CurlDriver is the real implementation. Every asynchronous callback runs
 /// exactly once, on the transport's loop thread, never inline from the call
-/// that started it, and never while a gauth lock is held.
+/// that started it, and never while a gauth lock is held. Callbacks must not
+/// throw: an exception escaping one terminates the program (std::terminate),
+/// since the promise to the other callbacks could not be kept otherwise.
 class GAUTH_EXPORT Transport : public Clock {
  public:
   using ResponseCallback = std::function<void(StatusOr<HttpResponse>)>;

@@ -41,8 +41,8 @@ void post_result(Transport& transport, TokenSource::Done done, StatusOr<TokenGra
 
 /// The attempts of one refresh-token grant: each a POST with what is left of
 /// the shared deadline, retried on timers as Python's retry policy says.
-/// \context Loop thread only, cancel() included (the Fetch calls it from a
-/// task posted to this loop).
+/// \context Loop thread only, cancel() included: its Handle never leaves the
+/// token cache, whose Fetch cancels it from a task posted to this loop.
 class GrantRun final : public Cancellable, public std::enable_shared_from_this<GrantRun> {
  public:
   GrantRun(Transport& transport, RefreshGrantRequest request, RetryPolicy policy, std::chrono::milliseconds timeout,

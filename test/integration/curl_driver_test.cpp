@@ -744,3 +744,22 @@ TEST_CASE("watching an fd twice is refused; the driver's teardown ends every wat
   ::close(fds[0]);
   ::close(fds[1]);
 }
+
+TEST_CASE("a driver thread stopped with stop() can be started again", "[driver][threads]") {
+  TestServer server;
+  auto driver = make_driver();
+  REQUIRE(driver->start_thread().ok());
+  driver->stop();
+  Status again;
+  for (int i = 0; i < 200; ++i) {  // the thread notices the stop on its next turn
+    again = driver->start_thread();
+    if (again.ok()) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(again.ok());
+  std::promise<bool> done;
+  driver->send(get(server.url()), [&](StatusOr<HttpResponse> r) { done.set_value(r.ok()); });
+  auto f = done.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  CHECK(f.get());
+}

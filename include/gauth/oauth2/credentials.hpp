@@ -88,7 +88,8 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
     Builder& refresh_timeout(std::chrono::milliseconds timeout);
     /// Told about every new token (see TokenListener).
     Builder& token_listener(TokenListener listener);
-    /// The clocks to follow (default Clock::system()); must outlive the credentials.
+    /// The clocks to follow (default Clock::system()); must outlive the
+    /// credentials and every operation started on them.
     Builder& clock(const Clock& clock);
     /// Recorded for get_cred_info() (set by Application Default Credentials).
     Builder& credential_source(std::optional<std::string> description);

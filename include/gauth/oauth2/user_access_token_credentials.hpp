@@ -30,7 +30,8 @@ struct UserAccessTokenOptions {
   std::size_t max_output_bytes = 64 * 1024;
   /// Told about every new token (see TokenListener).
   TokenListener token_listener;
-  /// The clocks to follow (default Clock::system()); must outlive the credentials.
+  /// The clocks to follow (default Clock::system()); must outlive the
+  /// credentials and every operation started on them.
   const Clock* clock = nullptr;
 };
 
