@@ -2,10 +2,12 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +36,40 @@ Status errno_status(const std::string& what, int error) {
   return Status(StatusCode::kInvalidArgument, what + ": " + std::strerror(error));
 }
 
+/// The file to execute: `executable` itself when it names a path, else the
+/// first executable file of that name on PATH. Checked before spawning so that
+/// "not found" and "not executable" read the same everywhere (some
+/// posix_spawn implementations only report them as exit status 127).
+StatusOr<std::string> resolve_executable(const std::string& executable) {
+  auto check = [](const std::string& path) -> Status {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return Status(StatusCode::kNotFound, "\"" + path + "\" does not exist");
+    if (S_ISDIR(st.st_mode) || ::access(path.c_str(), X_OK) != 0) {
+      return errno_status("\"" + path + "\" cannot be executed", S_ISDIR(st.st_mode) ? EISDIR : EACCES);
+    }
+    return Status();
+  };
+  if (executable.find('/') != std::string::npos) {
+    if (Status s = check(executable); !s.ok()) return s;
+    return executable;
+  }
+  const char* path_env = std::getenv("PATH");
+  std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  bool found_but_not_executable = false;
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + executable;
+    Status s = check(candidate);
+    if (s.ok()) return candidate;
+    if (s.code() != StatusCode::kNotFound) found_but_not_executable = true;
+    start = end + 1;
+  }
+  if (found_but_not_executable) return errno_status("\"" + executable + "\" cannot be executed", EACCES);
+  return Status(StatusCode::kNotFound, "\"" + executable + "\" was not found on PATH");
+}
+
 }  // namespace
 
 ChildProcess::ChildProcess(pid_t pid, UniqueFd out, UniqueFd err, UniqueFd exit) noexcept
@@ -41,6 +77,8 @@ ChildProcess::ChildProcess(pid_t pid, UniqueFd out, UniqueFd err, UniqueFd exit)
 
 StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& executable,
                                                             const std::vector<std::string>& args) {
+  auto program = resolve_executable(executable);
+  if (!program.ok()) return program.status();
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return errno_status("cannot create a pipe", errno);
   UniqueFd out_read(out[0]), out_write(out[1]);
@@ -72,17 +110,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
   argv.push_back(nullptr);
 
   pid_t pid = -1;
-  bool search_path = executable.find('/') == std::string::npos;
-  int rc = search_path ? posix_spawnp(&pid, executable.c_str(), &setup.actions, &setup.attr, argv.data(), environ)
-                       : posix_spawn(&pid, executable.c_str(), &setup.actions, &setup.attr, argv.data(), environ);
-  if (rc != 0) {
-    if (rc == ENOENT) {
-      return Status(StatusCode::kNotFound, search_path ? "\"" + executable + "\" was not found on PATH"
-                                                       : "\"" + executable + "\" does not exist");
-    }
-    if (rc == EACCES) return errno_status("\"" + executable + "\" cannot be executed", rc);
-    return errno_status("cannot start \"" + executable + "\"", rc);
-  }
+  int rc = posix_spawn(&pid, program->c_str(), &setup.actions, &setup.attr, argv.data(), environ);
+  if (rc != 0) return errno_status("cannot start \"" + executable + "\"", rc);
   // A pidfd (Linux 5.3+) lets the loop see the exit like any other fd.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   return std::unique_ptr<ChildProcess>(
