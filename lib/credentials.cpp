@@ -77,6 +77,7 @@ Handle Credentials::before_request(Transport& transport, std::string_view /*meth
       done(token.status());
       return;
     }
+    set_authorization(headers, "Bearer " + *token, quota);
     if (metric) {
       // Python's metrics.add_metric_header: set, or append to what is there.
       if (const std::string* existing = headers.find("x-goog-api-client")) {
@@ -85,7 +86,6 @@ Handle Credentials::before_request(Transport& transport, std::string_view /*meth
         headers.set("x-goog-api-client", metric);
       }
     }
-    set_authorization(headers, "Bearer " + *token, quota);
     done(std::move(headers));
   };
   return cache_->demand(transport, detail::TokenCache::Demand::kUse, options, std::move(on_token));

@@ -66,7 +66,8 @@ StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string
                                                     ", expected one of: authorized_user.");
   }
   options.options.credential_source(source);
-  auto loaded = oauth2::Credentials::from_authorized_user_info(*text, std::nullopt, std::move(options.options));
+  auto loaded = oauth2::Credentials::from_authorized_user_info(*text, std::move(options.scopes),
+                                                               std::move(options.options));
   if (!loaded.ok()) {
     return Status(loaded.status().code(),
                   "Failed to load authorized user credentials from " + path + ": " + loaded.status().message());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gauth {
 
@@ -21,6 +22,10 @@ struct DefaultCredentialsOptions {
   /// Bills requests to this project; when unset, GOOGLE_CLOUD_QUOTA_PROJECT
   /// (if set and not empty), else the file's quota_project_id.
   std::optional<std::string> quota_project_id;
+  /// Scopes the loaded user credentials request when they refresh (winning
+  /// over the file's). Python's default() drops scopes for user credentials,
+  /// so they refresh without any; gauth requests them when given.
+  std::optional<std::vector<std::string>> scopes;
   /// Builder options (clock, token listener, refresh timeout) for the loaded
   /// credentials; their fields are overwritten by the file's.
   oauth2::Credentials::Builder options;

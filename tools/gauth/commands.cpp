@@ -1,0 +1,121 @@
+#include "commands.hpp"
+
+#include <gauth/curl_driver.hpp>
+#include <gauth/default_credentials.hpp>
+#include <gauth/oauth2/credentials.hpp>
+#include <gauth/oauth2/user_access_token_credentials.hpp>
+
+#include <iostream>
+#include <memory>
+
+namespace gauth::tool {
+
+namespace {
+
+constexpr auto kDefaultTimeout = std::chrono::seconds(30);
+
+/// The credentials the command line asks for, and their oauth2 view (for
+/// to-json) when they are user credentials.
+struct Loaded {
+  std::shared_ptr<const gauth::Credentials> credentials;
+  std::shared_ptr<const oauth2::Credentials> user;
+};
+
+StatusOr<Loaded> load(const CommandLine& cl) {
+  std::chrono::milliseconds timeout = cl.timeout.value_or(kDefaultTimeout);
+  if (cl.gcloud) {
+    if (cl.token_uri) return Status(StatusCode::kInvalidArgument, "--token-uri applies to user credentials, not --gcloud");
+    if (cl.scopes) return Status(StatusCode::kInvalidArgument, "--scopes applies to user credentials, not --gcloud");
+    oauth2::UserAccessTokenOptions options;
+    options.timeout = timeout;
+    return Loaded{oauth2::UserAccessTokenCredentials::create(cl.account, cl.quota_project, options), nullptr};
+  }
+  DefaultCredentialsOptions options;
+  options.quota_project_id = cl.quota_project;
+  options.scopes = cl.scopes;
+  options.options.refresh_timeout(timeout);
+  auto user = cl.credentials ? load_credentials_from_file(*cl.credentials, std::move(options))
+                             : load_default_credentials(std::move(options));
+  if (!user.ok()) return user.status();
+  std::shared_ptr<const oauth2::Credentials> creds = *user;
+  if (cl.token_uri) creds = creds->with_token_uri(*cl.token_uri);
+  return Loaded{creds, creds};
+}
+
+/// Runs the driver's loop until `start` has called back.
+template <typename Result, typename Start>
+Result run_to_completion(CurlDriver& driver, Start start) {
+  std::optional<Result> result;
+  start([&](Result r) {
+    result.emplace(std::move(r));
+    driver.stop();
+  });
+  driver.run();
+  return std::move(*result);
+}
+
+}  // namespace
+
+int exit_status_of(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+void print_error(const std::string& message) { std::cerr << "gauth: error: " << message << std::endl; }
+
+int run_credentials_command(const CommandLine& cl) {
+  CurlDriverOptions driver_options;
+  if (cl.ca_bundle) driver_options.ca_bundle = *cl.ca_bundle;
+  driver_options.default_timeout = cl.timeout.value_or(kDefaultTimeout);
+  auto driver = CurlDriver::create(driver_options);
+  if (!driver.ok()) {
+    print_error(driver.status().message());
+    return 1;
+  }
+  auto loaded = load(cl);
+  if (!loaded.ok()) {
+    print_error(loaded.status().message());
+    return exit_status_of(loaded.status());
+  }
+  WaitOptions wait;
+  wait.timeout = cl.timeout.value_or(kDefaultTimeout) + std::chrono::seconds(1);  // the refresh's own deadline first
+
+  if (*cl.command == Command::kToJson) {
+    if (cl.refresh) {
+      Status refreshed = run_to_completion<Status>(**driver, [&](auto done) {
+        loaded->credentials->refresh(**driver, done, wait);
+      });
+      if (!refreshed.ok()) {
+        print_error(refreshed.message());
+        return exit_status_of(refreshed);
+      }
+    }
+    std::cout << loaded->user->to_json(cl.strip) << "\n";
+    return 0;
+  }
+
+  auto headers = run_to_completion<StatusOr<Headers>>(**driver, [&](auto done) {
+    loaded->credentials->before_request(**driver, "GET", "https://www.googleapis.com/", {}, done, wait);
+  });
+  if (!headers.ok()) {
+    print_error(headers.status().message());
+    return exit_status_of(headers.status());
+  }
+  if (*cl.command == Command::kPrintAccessToken) {
+    const std::string authorization = headers->value_or_empty("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    std::cout << authorization.substr(authorization.rfind(kBearer, 0) == 0 ? kBearer.size() : 0) << "\n";
+  } else {
+    for (const auto& [name, value] : *headers) std::cout << name << ": " << value << "\n";
+  }
+  return 0;
+}
+
+}  // namespace gauth::tool
