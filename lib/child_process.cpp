@@ -1,5 +1,6 @@
 #include "child_process.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -112,8 +113,14 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
   pid_t pid = -1;
   int rc = posix_spawn(&pid, program->c_str(), &setup.actions, &setup.attr, argv.data(), environ);
   if (rc != 0) return errno_status("cannot start \"" + executable + "\"", rc);
-  // A pidfd (Linux 5.3+) lets the loop see the exit like any other fd.
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  // A pidfd (Linux 5.3+) lets the loop see the exit like any other fd. Where
+  // the kernel (or valgrind) has none, stop asking after the first no.
+  static std::atomic<bool> no_pidfd{false};
+  int pidfd = -1;
+  if (!no_pidfd.load(std::memory_order_relaxed)) {
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0 && errno == ENOSYS) no_pidfd.store(true, std::memory_order_relaxed);
+  }
   return std::unique_ptr<ChildProcess>(
       new ChildProcess(pid, std::move(out_read), std::move(err_read), UniqueFd(pidfd)));
 }
