@@ -1,14 +1,11 @@
 // End-to-end tests of the gauth tool: the built binary, run as a child
 // process, against the loopback token server and fake gcloud executables.
+#include "process_runner.hpp"
 #include "test_server.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,8 +14,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-extern char** environ;
 
 using namespace gauth::test;
 using namespace std::chrono_literals;
@@ -29,79 +24,13 @@ namespace {
 constexpr char kClientSecret[] = "client-secret-QX7Z9";
 constexpr char kRefreshToken[] = "1//refresh-token-K3J8W";
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Run = ProcessResult;
 
-/// Runs the tool with `args`, the environment changed by `env` (an empty
-/// value unsets), and waits for it (at most 60 s).
+/// Runs the tool (GAUTH_TOOL) with `args` and the environment changed by `env`.
 Run run_tool(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
-  std::map<std::string, std::string> environment;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    environment[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
-  }
-  for (auto& [k, v] : env) {
-    if (v.empty()) {
-      environment.erase(k);
-    } else {
-      environment[k] = v;
-    }
-  }
-  std::vector<std::string> env_strings;
-  for (auto& [k, v] : environment) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-
   const char* tool = std::getenv("GAUTH_TOOL");
   REQUIRE(tool != nullptr);
-  std::vector<std::string> argv_strings = {tool};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  int out[2], err[2];
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  pid_t pid;
-  int rc = posix_spawn(&pid, tool, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  ::close(err[1]);
-  REQUIRE(rc == 0);
-  Run r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open = 2;
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (open > 0 && std::chrono::steady_clock::now() < deadline) {
-    if (::poll(fds, 2, 1000) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buf, std::size_t(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  return run_process(tool, args, env);
 }
 
 /// A temporary directory (and HOME) for one test.
