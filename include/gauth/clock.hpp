@@ -22,10 +22,12 @@ class GAUTH_EXPORT Clock {
   using WallTime = std::chrono::system_clock::time_point;
 
   virtual ~Clock();
+  /// The monotonic clock. \context Thread-safe.
   virtual SteadyTime now() const = 0;
+  /// The wall clock. \context Thread-safe.
   virtual WallTime wall_now() const = 0;
 
-  /// The real clocks (std::chrono::steady_clock and system_clock).
+  /// The real clocks (std::chrono::steady_clock and system_clock). \context Thread-safe.
   static const Clock& system() noexcept;
 };
 

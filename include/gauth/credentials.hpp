@@ -31,6 +31,7 @@ enum class TokenState {
   kInvalid,
 };
 
+/// "FRESH", "STALE" or "INVALID". \context Thread-safe.
 GAUTH_EXPORT const char* to_string(TokenState state) noexcept;
 
 /// How long before its expiry a token counts as expired (Python google-auth's

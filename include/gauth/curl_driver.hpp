@@ -114,7 +114,9 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   CurlDriver(const CurlDriver&) = delete;
   CurlDriver& operator=(const CurlDriver&) = delete;
 
-  // Transport
+  /// \name Transport (see Transport for the contract of each)
+  /// \context Thread-safe.
+  ///@{
   Handle send(HttpRequest request, ResponseCallback done) override;
   void post(std::function<void()> fn) override;
   Handle run_after(std::chrono::nanoseconds delay, TimerCallback fn) override;
@@ -123,6 +125,7 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   /// The real clocks.
   SteadyTime now() const override;
   WallTime wall_now() const override;
+  ///@}
 
   /// Built-in loop: runs until stop() is called. \context The loop thread.
   void run();
@@ -145,6 +148,7 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   /// \context The loop thread.
   void on_timer();
 
+  /// Counters of the driver's work so far. \context Thread-safe.
   CurlDriverStats stats() const noexcept;
 
   class Impl;

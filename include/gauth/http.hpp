@@ -23,6 +23,9 @@ class GAUTH_EXPORT Headers {
   using Field = std::pair<std::string, std::string>;
   using const_iterator = std::vector<Field>::const_iterator;
 
+  /// \name Every member
+  /// \context Reentrant: not for two threads at once.
+  ///@{
   Headers() = default;
   Headers(std::initializer_list<Field> fields);
 
@@ -48,12 +51,13 @@ class GAUTH_EXPORT Headers {
   const_iterator end() const noexcept { return fields_.end(); }
 
   friend bool operator==(const Headers& a, const Headers& b) { return a.fields_ == b.fields_; }
+  ///@}
 
  private:
   std::vector<Field> fields_;
 };
 
-/// True when `a` and `b` are equal ignoring ASCII case.
+/// True when `a` and `b` are equal ignoring ASCII case. \context Thread-safe.
 GAUTH_EXPORT bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// One HTTP request for a Transport.

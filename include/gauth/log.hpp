@@ -11,6 +11,7 @@ namespace gauth {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
+/// "debug", "info", "warning" or "error". \context Thread-safe.
 GAUTH_EXPORT const char* to_string(LogLevel level) noexcept;
 
 /// Receives gauth's log messages. They never contain a secret.

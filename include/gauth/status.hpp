@@ -34,7 +34,7 @@ enum class StatusCode {
   kNotFound,
 };
 
-/// The name of a code, e.g. "kRefreshError" → "REFRESH_ERROR".
+/// The name of a code, e.g. "kRefreshError" → "REFRESH_ERROR". \context Thread-safe.
 GAUTH_EXPORT const char* to_string(StatusCode code) noexcept;
 
 /// An immutable result: OK, or a code with a message and details.
@@ -44,6 +44,10 @@ GAUTH_EXPORT const char* to_string(StatusCode code) noexcept;
 /// \context Thread-safe (immutable).
 class GAUTH_EXPORT Status {
  public:
+  /// \name Every member
+  /// \context Thread-safe.
+  ///@{
+
   /// The OK status.
   Status() noexcept = default;
   /// A non-OK status; `code` must not be kOk.
@@ -71,6 +75,7 @@ class GAUTH_EXPORT Status {
 
   friend bool operator==(const Status& a, const Status& b) noexcept;
   friend bool operator!=(const Status& a, const Status& b) noexcept { return !(a == b); }
+  ///@}
 
  private:
   struct Rep;
@@ -88,6 +93,7 @@ namespace detail {
 }  // namespace detail
 
 /// A value, or the Status that explains why there is none.
+/// \context Reentrant (as the value it holds).
 template <typename T>
 class StatusOr {
   static_assert(!std::is_same_v<std::decay_t<T>, Status>, "StatusOr<Status> is meaningless");

@@ -59,6 +59,8 @@ class RefreshGrantSource;
 class GAUTH_EXPORT Credentials final : public gauth::Credentials {
  public:
   /// Builds credentials field by field (Python's constructor).
+  /// \context Reentrant: one builder must not be used by two threads at once;
+  /// distinct builders may.
   class GAUTH_EXPORT Builder {
    public:
     Builder();
@@ -106,16 +108,20 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   /// refresh_token, client_id and client_secret are required; the token
   /// endpoint is always Google's; `scopes`, when given, wins over the file's.
   /// A missing expiry makes the token already expired.
+  /// \context Thread-safe.
   static StatusOr<std::shared_ptr<const Credentials>> from_authorized_user_info(
       std::string_view json, std::optional<std::vector<std::string>> scopes = std::nullopt,
       Builder options = Builder());
 
   /// Reads and loads an `authorized_user` JSON file (at most 1 MiB).
+  /// \context Thread-safe.
   static StatusOr<std::shared_ptr<const Credentials>> from_authorized_user_file(
       const std::string& path, std::optional<std::vector<std::string>> scopes = std::nullopt,
       Builder options = Builder());
 
-  // Configuration (immutable).
+  /// \name Configuration (immutable)
+  /// \context Thread-safe.
+  ///@{
   const std::optional<std::string>& token_uri() const noexcept;
   const std::optional<std::string>& client_id() const noexcept;
   /// A secret.
@@ -129,8 +135,11 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   const RefreshHandler& refresh_handler() const noexcept;
   /// Always false: user credentials never need scopes.
   bool requires_scopes() const noexcept { return false; }
+  ///@}
 
-  // Token state (in the shared cache; these return copies).
+  /// \name Token state (in the shared cache; these return copies)
+  /// \context Thread-safe.
+  ///@{
   /// The current refresh token: the server's rotated one, if it sent one. A secret.
   std::optional<std::string> refresh_token() const;
   /// The id token of the last refresh. A secret.
@@ -138,6 +147,11 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   /// A secret.
   std::optional<std::string> rapt_token() const;
   std::optional<std::vector<std::string>> granted_scopes() const;
+  ///@}
+
+  /// \name Scopes, serialisation, copies
+  /// \context Thread-safe.
+  ///@{
 
   /// True when every scope in `scopes` is among the requested scopes (or the
   /// default scopes, when none were requested).
@@ -160,6 +174,7 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   std::shared_ptr<const Credentials> with_token_uri(std::optional<std::string> token_uri) const;
   std::shared_ptr<const Credentials> with_universe_domain(std::string universe_domain) const;
   std::shared_ptr<const Credentials> with_account(std::string account) const;
+  ///@}
 
   /// Not for direct use: see Builder and the from_* factories.
   struct Private;
@@ -179,6 +194,7 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
 
 /// A one-line description without secrets: client id, scopes, quota project,
 /// token state and expiry; secrets appear only as "set" or "unset".
+/// \context Thread-safe.
 GAUTH_EXPORT std::string to_string(const Credentials& credentials);
 GAUTH_EXPORT std::ostream& operator<<(std::ostream& os, const Credentials& credentials);
 

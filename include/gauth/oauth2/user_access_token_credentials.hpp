@@ -57,17 +57,21 @@ class GcloudTokenSource;
 class GAUTH_EXPORT UserAccessTokenCredentials final : public gauth::Credentials {
  public:
   /// Logs Python's deprecation warning, adapted to gauth.
+  /// \context Thread-safe.
   static std::shared_ptr<const UserAccessTokenCredentials> create(
       std::optional<std::string> account = std::nullopt, std::optional<std::string> quota_project_id = std::nullopt,
       UserAccessTokenOptions options = {});
 
-  /// The account passed to gcloud, if any.
+  /// The account passed to gcloud, if any. \context Thread-safe.
   const std::optional<std::string>& account() const noexcept;
+  /// \context Thread-safe.
   const UserAccessTokenOptions& options() const noexcept;
 
   /// A copy for another account (with a token cache of its own).
+  /// \context Thread-safe.
   std::shared_ptr<const UserAccessTokenCredentials> with_account(std::optional<std::string> account) const;
   /// A copy billed to another project; it shares this object's token cache.
+  /// \context Thread-safe.
   std::shared_ptr<const UserAccessTokenCredentials> with_quota_project(
       std::optional<std::string> quota_project_id) const;
 
