@@ -105,7 +105,11 @@ class UvHarness {
 #if GAUTH_TEST_HAVE_ASIO
 class AsioHarness {
  public:
+#if defined(GAUTH_ADAPTERS_BOOST_ASIO)
+  static constexpr const char* kName = "boost.asio";
+#else
   static constexpr const char* kName = "asio";
+#endif
   AsioHarness() { adapter_ = std::move(adapters::AsioDriver::create(io_)).value(); }
   ~AsioHarness() {
     destroy();
@@ -121,7 +125,7 @@ class AsioHarness {
   void destroy() { adapter_.reset(); }
 
  private:
-  asio::io_context io_;
+  adapters::asio_ns::io_context io_;
   std::unique_ptr<adapters::AsioDriver> adapter_;
 };
 #endif
