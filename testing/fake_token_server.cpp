@@ -172,11 +172,12 @@ class FakeTokenServer::Impl {
     return to_reply(TokenAnswer::token("ya29.fake-" + std::to_string(++issued_)));
   }
 
-  test::TestServer server_;
   std::mutex mutex_;
   std::deque<TokenAnswer> queue_;
   std::optional<TokenAnswer> default_;
   int issued_ = 0;
+  // Last, so it is destroyed first: its thread runs next_reply() until then.
+  test::TestServer server_;
 };
 
 StatusOr<std::unique_ptr<FakeTokenServer>> FakeTokenServer::start(Tls tls) {
