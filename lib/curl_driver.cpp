@@ -144,6 +144,8 @@ class CurlDriver::Impl {
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* transfer) noexcept;
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* transfer) noexcept;
   static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address) noexcept;
+  static int on_prerequest(void* transfer, char* primary_ip, char* local_ip, int primary_port,
+                           int local_port) noexcept;
 
   void start(const std::shared_ptr<Transfer>& transfer);
   Status configure(Transfer& transfer);
@@ -513,6 +515,12 @@ int CurlDriver::Impl::on_curl_timer(CURLM*, long timeout_ms, void* self) noexcep
   return 0;
 }
 
+int CurlDriver::Impl::on_prerequest(void* p, char*, char*, int, int) noexcept {
+  // A cancelled transfer left in the multi handle (see cancel_transfer) may
+  // still get a connection: it must not send its request on it.
+  return static_cast<Transfer*>(p)->completed ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 std::size_t CurlDriver::Impl::on_body(char* data, std::size_t size, std::size_t count, void* p) noexcept {
   auto* t = static_cast<Transfer*>(p);
   std::size_t len = size * count;
@@ -648,6 +656,8 @@ Status CurlDriver::Impl::configure(Transfer& t) {
   set(CURLOPT_CONNECTTIMEOUT_MS, long(options_.connect_timeout.count()));
   set(CURLOPT_TIMEOUT_MS, long(timeout.count()));
   set(CURLOPT_MAXFILESIZE_LARGE, curl_off_t(t.body_cap));
+  set(CURLOPT_PREREQFUNCTION, &Impl::on_prerequest);
+  set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
   set(CURLOPT_WRITEFUNCTION, &Impl::on_body);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   set(CURLOPT_HEADERFUNCTION, &Impl::on_header);
@@ -762,7 +772,8 @@ void CurlDriver::Impl::cancel_transfer(Transfer& t) {
       // libcurl 7.88's threaded resolver makes curl_multi_remove_handle wait
       // for getaddrinfo to return, which could block the loop for seconds:
       // report the cancellation now, detach the transfer once its name is
-      // resolved (or it ends).
+      // resolved (or it ends). A transfer queued for a connection slot looks
+      // the same; if it gets one first, on_prerequest stops its request.
       complete(t, cancelled_status("request cancelled"));
       resolving_orphans_.push_back(&t);
       return;

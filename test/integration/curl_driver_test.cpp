@@ -231,6 +231,34 @@ TEST_CASE("cancelling a request in flight aborts the transfer and completes it o
   CHECK(out.calls == 1);
 }
 
+TEST_CASE("a request cancelled while queued for a connection slot is never sent", "[driver][cancel]") {
+  // By host name, so that cancelling takes the path that waits for the name
+  // lookup instead of removing the transfer at once.
+  TestServer server;
+  Reply slow = Reply::text(200, "ok");
+  slow.delay = 300ms;
+  server.set_default(slow);
+  std::string url = server.url("/");
+  url.replace(url.find("127.0.0.1"), 9, "localhost");
+  CurlDriverOptions options;
+  options.max_connections_per_host = 1;
+  auto driver = make_driver(options);
+  ResponseOutcome first;
+  ResponseOutcome queued;
+  driver->send(get(url), first.callback());
+  Handle handle = driver->send(get(url), queued.callback());
+  REQUIRE(run_until(*driver, [&] { return server.request_count() == 1; }));
+  handle.cancel();
+  REQUIRE(run_until(*driver, [&] { return first.done() && queued.done(); }));
+  CHECK(first.value->ok());
+  CHECK(queued.value->status().code() == StatusCode::kCancelled);
+  // Long enough for the freed connection to have carried the second request.
+  auto until = std::chrono::steady_clock::now() + 400ms;
+  while (std::chrono::steady_clock::now() < until) driver->run_once(50ms);
+  CHECK(server.request_count() == 1);
+  CHECK(queued.calls == 1);
+}
+
 TEST_CASE("cancelling after completion does nothing", "[driver][cancel]") {
   TestServer server;
   auto driver = make_driver();
