@@ -24,7 +24,7 @@ int fd_events(std::uint32_t mask) noexcept {
   int events = 0;
   if (mask & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) events |= kFdRead;
   if (mask & EPOLLOUT) events |= kFdWrite;
-  if (mask & EPOLLERR) events |= kFdError;
+  if (mask & EPOLLERR) events |= kFdError | kFdRead | kFdWrite;  // libcurl reads the real error
   return events;
 }
 

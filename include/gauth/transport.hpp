@@ -104,7 +104,8 @@ class GAUTH_EXPORT Transport : public Clock {
   /// the Handle is cancelled; then it runs exactly once more, with kCancelled,
   /// once the loop no longer watches `fd` (also when the transport is
   /// destroyed, or with kInvalidArgument if `fd` is already watched). Keep
-  /// `fd` open until that last call; the transport never reads or closes it.
+  /// `fd` open until that last call; the transport never reads or closes it,
+  /// but its loop may put it in non-blocking mode (libuv and Asio do).
   virtual Handle watch_readable(int fd, ReadyCallback on_ready) = 0;
 
   /// This transport's Executor, valid as long as anyone holds it.

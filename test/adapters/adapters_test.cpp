@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -270,5 +271,23 @@ TEST_CASE("asio adapter: an idle io_context runs no handler", "[adapters][idle]"
   AsioHarness loop;
   for (int i = 0; i < 3; ++i) loop.turn(20ms);
   CHECK(loop.turn(300ms) == 0);
+}
+
+TEST_CASE("asio adapter: destroyed while an expired timer's completion is queued", "[adapters][teardown]") {
+  // cancel() cannot take back a completion the reactor has already queued:
+  // it runs after the adapter is gone and must touch nothing of it (ASan
+  // reports the use after free this guards against).
+  adapters::asio_ns::io_context io;
+  auto adapter = std::move(adapters::AsioDriver::create(io)).value();
+  std::optional<Status> fired;
+  adapter->driver().run_after(1ms, [&](Status s) { fired = s; });
+  io.poll();  // arms the steady_timer
+  std::this_thread::sleep_for(20ms);
+  adapters::asio_ns::post(io, [&] { adapter.reset(); });
+  io.poll();  // the destroying handler runs first, then the timer's completion
+  io.restart();
+  io.poll();
+  REQUIRE(fired);
+  CHECK(fired->code() == StatusCode::kCancelled);
 }
 #endif

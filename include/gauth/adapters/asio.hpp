@@ -29,7 +29,8 @@ namespace asio_ns = ::asio;
 /// every event while the interest lasts, which makes readiness
 /// level-triggered), and one `steady_timer` serves the driver's timer.
 ///
-/// The fds belong to libcurl: the adapter never closes them. On unwatch it
+/// The fds belong to libcurl: the adapter never closes them, but Asio puts
+/// them in non-blocking mode. On unwatch it
 /// `release()`s the descriptor (pending waits end with operation_aborted and
 /// do nothing). A timer of 0 ms completes on a later turn of the io_context,
 /// never from inside the hook. Cross-thread posts wake the io_context through
@@ -37,7 +38,8 @@ namespace asio_ns = ::asio;
 ///
 /// Teardown: destroy the AsioDriver on the io_context's thread (the driver
 /// completes its callbacks with kCancelled first); pending handlers then end
-/// with operation_aborted when the io_context next runs.
+/// without effect (operation_aborted, or a timer that had already expired
+/// finding itself stale) when the io_context next runs.
 /// \context Create, use and destroy on the thread running the io_context;
 /// driver() is a Transport, thread-safe as any.
 class AsioDriver {
@@ -56,6 +58,7 @@ class AsioDriver {
   ~AsioDriver() {
     driver_.reset();  // unwatches every fd and disarms the timer through the hooks
     for (auto& entry : watches_) release(*entry.second);
+    ++*timer_generation_;  // a completion already queued finds itself stale
     timer_.cancel();
   }
   AsioDriver(const AsioDriver&) = delete;
@@ -119,22 +122,25 @@ class AsioDriver {
     }
   }
 
+  // cancel() cannot take back a completion that is already queued: it still
+  // runs, with success, possibly after this adapter is gone. The generation
+  // it carries, checked against the shared counter, tells it it is stale.
   void set_timer(std::optional<std::chrono::milliseconds> delay) {
-    ++timer_generation_;
+    std::uint64_t generation = ++*timer_generation_;
     if (!delay) {
       timer_.cancel();
       return;
     }
     timer_.expires_after(*delay);  // cancels an earlier wait
-    timer_.async_wait([this, generation = timer_generation_](const auto& error) {
-      if (error || generation != timer_generation_) return;
+    timer_.async_wait([this, current = timer_generation_, generation](const auto& error) {
+      if (error || generation != *current) return;
       driver_->on_timer();
     });
   }
 
   asio_ns::io_context& io_;
   asio_ns::steady_timer timer_;
-  std::uint64_t timer_generation_ = 0;
+  std::shared_ptr<std::uint64_t> timer_generation_ = std::make_shared<std::uint64_t>(0);
   std::unordered_map<int, std::shared_ptr<Watch>> watches_;
   std::unique_ptr<CurlDriver> driver_;
 };

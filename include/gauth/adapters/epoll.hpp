@@ -75,7 +75,7 @@ class EpollDriver {
       int mask = 0;
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) mask |= kFdRead;
       if (events[i].events & EPOLLOUT) mask |= kFdWrite;
-      if (events[i].events & EPOLLERR) mask |= kFdError;
+      if (events[i].events & EPOLLERR) mask |= kFdError | kFdRead | kFdWrite;  // libcurl looks at the socket
       driver_->on_fd_ready(fd, mask);
     }
   }

@@ -16,6 +16,8 @@ namespace gauth::adapters {
 /// one `uv_timer_t`. Cross-thread posts wake the loop through the driver's
 /// own eventfd, which is watched like any other fd (no uv_async needed).
 ///
+/// libuv puts every watched fd in non-blocking mode (uv_poll_init does).
+///
 /// libuv specifics followed here: a poll handle is stopped synchronously when
 /// its fd is unwatched (the fd may be closed, and its number reused, right
 /// after), and freed in its close callback; a timer of 0 ms runs on the next
@@ -82,8 +84,11 @@ class UvDriver {
     if (it == polls_.end()) {
       p = new Poll{{}, this, fd};
       if (uv_poll_init(loop_, &p->handle, fd) != 0) {
+        // libuv refuses only an fd epoll cannot watch (a regular file) or one
+        // another handle of this loop already polls: the hook has no way to
+        // fail, so the transfer (or watch) waits for its own deadline.
         delete p;
-        return;  // the transfer will meet its deadline
+        return;
       }
       p->handle.data = p;
       polls_.emplace(fd, p);
