@@ -1,10 +1,12 @@
-// gauth: ASCII case folding (header names, URL schemes: never locale-dependent).
+// gauth: ASCII helpers (never locale-dependent).
 #ifndef GAUTH_LIB_ASCII_HPP
 #define GAUTH_LIB_ASCII_HPP
 
 #include "private.hpp"
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace gauth::detail {
 
@@ -13,6 +15,20 @@ constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? ch
 inline std::string ascii_lower(std::string s) {
   for (auto& c : s) c = ascii_lower(c);
   return s;
+}
+
+/// Outside text (a server's answer, a child's stderr, a file's value) fit to
+/// quote in a one-line message: control characters become spaces, the ends
+/// are trimmed, and what is over `max_chars` is cut, ending in "...".
+inline std::string printable_excerpt(std::string_view text, std::size_t max_chars) {
+  auto blank = [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  std::string out;
+  out.reserve(std::min(text.size(), max_chars) + 3);
+  for (char c : text.substr(0, max_chars)) out.push_back(blank(c) ? ' ' : c);
+  if (text.size() > max_chars) out += "...";
+  return out;
 }
 
 }  // namespace gauth::detail

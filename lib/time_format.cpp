@@ -1,5 +1,7 @@
 #include "time_format.hpp"
 
+#include "ascii.hpp"
+
 #include <cstdint>
 #include <cstdio>
 
@@ -70,7 +72,7 @@ class Reader {
 StatusOr<Clock::WallTime> parse_expiry(std::string_view text) {
   auto bad = [&](const char* why) {
     return Status(StatusCode::kInvalidArgument,
-                  "invalid expiry \"" + std::string(text.substr(0, 64)) + "\": " + why +
+                  "invalid expiry \"" + printable_excerpt(text, 64) + "\": " + why +
                       " (expected e.g. 2020-08-14T15:54:01Z)");
   };
   Reader r(text);

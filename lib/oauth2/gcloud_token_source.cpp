@@ -1,5 +1,6 @@
 #include "gcloud_token_source.hpp"
 
+#include "../ascii.hpp"
 #include "../child_process.hpp"
 
 #include <algorithm>
@@ -32,16 +33,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// gcloud's stderr for a message: one line, trimmed, cut short.
-std::string stderr_excerpt(std::string_view err) {
-  err = trim(err);
-  std::string out;
-  for (char c : err.substr(0, kMaxStderrShown)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
-  }
-  if (err.size() > kMaxStderrShown) out += "...";
-  return out;
-}
 
 /// One run of gcloud: its pipes and its exit watched by the loop, bounded by
 /// a timeout. \context The loop thread only (cancel() is called from a task
@@ -159,7 +150,7 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
   }
 
   StatusOr<TokenGrant> result(int status) const {
-    std::string err = stderr_excerpt(err_);
+    std::string err = gauth::detail::printable_excerpt(err_, kMaxStderrShown);
     std::string detail = err.empty() ? "" : ": " + err;
     if (status != -1 && WIFSIGNALED(status)) {
       int sig = WTERMSIG(status);

@@ -1,5 +1,6 @@
 #include "token_request.hpp"
 
+#include "../ascii.hpp"
 #include "../form_encoding.hpp"
 #include "../log.hpp"
 #include "../time_format.hpp"
@@ -46,18 +47,8 @@ bool python_falsy(const rapidjson::Value& v) {
   }
 }
 
-/// A server's text for a message: control characters replaced, cut short.
-std::string printable_excerpt(std::string_view body) {
-  std::string out;
-  out.reserve(std::min(body.size(), kMaxQuotedBody) + 3);
-  for (char c : body.substr(0, kMaxQuotedBody)) {
-    out.push_back((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f ? ' ' : c);
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  if (body.size() > kMaxQuotedBody) out += "...";
-  return out;
-}
-
+/// A server's text for a message.
+std::string printable_excerpt(std::string_view body) { return gauth::detail::printable_excerpt(body, kMaxQuotedBody); }
 /// A copy of a JSON value whose token-bearing members (at the top level) say
 /// "<redacted>", so that an error answer that carries tokens can be quoted.
 rapidjson::Document without_token_values(const rapidjson::Value& value) {

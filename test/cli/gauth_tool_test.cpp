@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -134,6 +135,36 @@ TEST_CASE("print-access-token prints the token and a newline, nothing else", "[c
   check_no_secret(r);
   REQUIRE(server.request_count() == 1);
   CHECK_THAT(server.requests()[0].body, Catch::Contains("grant_type=refresh_token"));
+}
+
+TEST_CASE("print-access-token refreshes a token close to its expiry before printing", "[cli]") {
+  // Within the refresh threshold the library would apply the old token and
+  // refresh in the background; the tool exits at once, so it refreshes first.
+  Sandbox box;
+  TestServer server;
+  server.enqueue(token("ya29.new"));
+  std::time_t soon = std::time(nullptr) + 100;
+  char expiry[32];
+  std::strftime(expiry, sizeof expiry, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&soon));
+  std::string creds =
+      box.write("creds.json", user_json(std::string(R"(, "token": "ya29.old", "expiry": ")") + expiry + "\""));
+  Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")}, box.env());
+  CHECK(r.status == 0);
+  CHECK(r.out == "ya29.new\n");
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("output that cannot be written is a failure", "[cli][errors]") {
+  Sandbox box;
+  TestServer server;
+  server.set_default(token());
+  std::string creds = box.write("creds.json", user_json());
+  Run r = run_process("/bin/sh",
+                      {"-c", "exec \"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\" > /dev/full",
+                       std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
+                      box.env());
+  CHECK(r.status == 1);
+  CHECK(r.err == "gauth: error: cannot write the output\n");
 }
 
 TEST_CASE("print-headers prints name: value lines; scopes and quota project apply", "[cli]") {
@@ -277,6 +308,17 @@ TEST_CASE("file and configuration errors exit 2", "[cli][errors]") {
   Run partial = run_tool({"print-headers", "--credentials", incomplete}, box.env());
   CHECK(partial.status == 2);
   CHECK_THAT(partial.err, Catch::Contains("missing fields refresh_token, client_secret"));
+  std::string creds = box.write("creds.json", user_json());
+  Run no_ca = run_tool({"print-headers", "--credentials", creds, "--ca-bundle", box.root() + "/missing.pem"}, box.env());
+  CHECK(no_ca.status == 2);
+  CHECK(no_ca.err == "gauth: error: cannot read the --ca-bundle file \"" + box.root() +
+                         "/missing.pem\": No such file or directory\n");
+  // A value with line breaks in it still makes a one-line error.
+  std::string odd = box.write("odd.json", user_json(R"(, "token": "t", "expiry": "2020-01-01\nT00:00:00Z")"));
+  Run multi = run_tool({"print-headers", "--credentials", odd}, box.env());
+  CHECK(multi.status == 2);
+  CHECK_THAT(multi.err, Catch::Contains("Authorized user info has an invalid expiry \"2020-01-01 T00:00:00Z\""));
+  CHECK(multi.err.find('\n') == multi.err.size() - 1);
 }
 
 TEST_CASE("Application Default Credentials: the environment decides", "[cli][adc]") {

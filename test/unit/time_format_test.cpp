@@ -49,6 +49,15 @@ TEST_CASE("malformed timestamps are refused with a message that shows the expect
   }
 }
 
+TEST_CASE("a malformed timestamp is quoted on one line, cut short", "[time]") {
+  auto t = parse_expiry("2020-08-14\nT15:54:01Z\r\x1b[31m" + std::string(200, '9'));
+  REQUIRE_FALSE(t.ok());
+  const std::string& message = t.status().message();
+  CHECK(message.find_first_of("\r\n\x1b") == std::string::npos);
+  CHECK_THAT(message, Catch::StartsWith("invalid expiry \"2020-08-14 T15:54:01Z  [31m999"));
+  CHECK_THAT(message, Catch::Contains("...\""));
+}
+
 TEST_CASE("expiry times past what system_clock holds mean far in the future", "[time]") {
   auto t = parse_expiry("9999-12-31T23:59:59Z");
   REQUIRE(t.ok());

@@ -82,7 +82,8 @@ Example:  curl -H "$(gauth print-headers | grep -i ^authorization)" https://www.
     case Command::kPrintHeaders:
       return std::string("Usage: gauth print-headers [options]\n\n"
                          "Prints the headers a request to a Google API needs, one \"name: value\" per line:\n"
-                         "authorization, and x-goog-user-project when a quota project is set.\n\n") +
+                         "authorization, x-goog-api-client, and x-goog-user-project when a quota project\n"
+                         "is set.\n\n") +
              kCredentialOptions;
     case Command::kToJson:
       return std::string("Usage: gauth to-json [--strip K1,K2] [--refresh] [options]\n\n"

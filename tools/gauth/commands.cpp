@@ -5,6 +5,9 @@
 #include <gauth/oauth2/credentials.hpp>
 #include <gauth/oauth2/user_access_token_credentials.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -54,6 +57,26 @@ Result run_to_completion(CurlDriver& driver, Start start) {
   return std::move(*result);
 }
 
+/// The output went out: a full disk or a closed pipe is a failure, not success.
+int finish_output() {
+  std::cout.flush();
+  if (std::cout) return 0;
+  print_error("cannot write the output");
+  return 1;
+}
+
+/// --ca-bundle names a file the tool can read (a file error, exit 2; libcurl
+/// would only say later that the TLS handshake failed).
+Status check_ca_bundle(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    return Status(StatusCode::kInvalidArgument,
+                  "cannot read the --ca-bundle file \"" + path + "\": " + std::strerror(errno));
+  }
+  std::fclose(f);
+  return Status();
+}
+
 }  // namespace
 
 int exit_status_of(const Status& status) {
@@ -68,11 +91,24 @@ int exit_status_of(const Status& status) {
   }
 }
 
-void print_error(const std::string& message) { std::cerr << "gauth: error: " << message << std::endl; }
+void print_error(const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';  // one line, whatever the message holds
+  }
+  std::cerr << "gauth: error: " << line << std::endl;
+}
+
 
 int run_credentials_command(const CommandLine& cl) {
   CurlDriverOptions driver_options;
-  if (cl.ca_bundle) driver_options.ca_bundle = *cl.ca_bundle;
+  if (cl.ca_bundle) {
+    if (Status readable = check_ca_bundle(*cl.ca_bundle); !readable.ok()) {
+      print_error(readable.message());
+      return exit_status_of(readable);
+    }
+    driver_options.ca_bundle = *cl.ca_bundle;
+  }
   driver_options.default_timeout = cl.timeout.value_or(kDefaultTimeout);
   auto driver = CurlDriver::create(driver_options);
   if (!driver.ok()) {
@@ -98,9 +134,20 @@ int run_credentials_command(const CommandLine& cl) {
       }
     }
     std::cout << loaded->user->to_json(cl.strip) << "\n";
-    return 0;
+    return finish_output();
   }
 
+  // A stale token would still be applied (and refreshed in the background,
+  // which exiting cancels): refresh first, so what is printed is fresh.
+  if (loaded->credentials->token_state() != TokenState::kFresh) {
+    Status refreshed = run_to_completion<Status>(**driver, [&](auto done) {
+      loaded->credentials->refresh(**driver, done, wait);
+    });
+    if (!refreshed.ok()) {
+      print_error(refreshed.message());
+      return exit_status_of(refreshed);
+    }
+  }
   auto headers = run_to_completion<StatusOr<Headers>>(**driver, [&](auto done) {
     loaded->credentials->before_request(**driver, "GET", "https://www.googleapis.com/", {}, done, wait);
   });
@@ -115,7 +162,7 @@ int run_credentials_command(const CommandLine& cl) {
   } else {
     for (const auto& [name, value] : *headers) std::cout << name << ": " << value << "\n";
   }
-  return 0;
+  return finish_output();
 }
 
 }  // namespace gauth::tool
