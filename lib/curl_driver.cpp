@@ -40,6 +40,7 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::chrono::milliseconds kLongestTimer = std::chrono::hours(24);
 
 Status cancelled_status(const char* why) { return Status(StatusCode::kCancelled, why); }
 
@@ -306,7 +307,8 @@ void CurlDriver::Impl::post(std::function<void()> fn) { queue_->post(std::move(f
 Handle CurlDriver::Impl::run_after(std::chrono::nanoseconds delay, TimerCallback fn) {
   auto timer = std::make_shared<Timer>(queue_, std::move(fn), &timers_pending_);
   timers_pending_.fetch_add(1, std::memory_order_relaxed);
-  TimePoint deadline = SteadyClock::now() + delay;
+  TimePoint now = SteadyClock::now();
+  TimePoint deadline = delay >= TimePoint::max() - now ? TimePoint::max() : now + delay;  // no overflow
   queue_->push([this, timer, deadline] {
     if (shutting_down_) {
       timer->complete(cancelled_status("the driver was destroyed before the timer fired"));
@@ -473,8 +475,10 @@ void CurlDriver::Impl::rearm_timer() {
     hooks_.set_timer(std::nullopt);
     return;
   }
+  // A far deadline is armed a day at a time (the loop's timer may not hold
+  // more): when it fires early, nothing is due and it is armed again.
   auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - SteadyClock::now());
-  hooks_.set_timer(std::max(left, std::chrono::milliseconds(0)));
+  hooks_.set_timer(std::clamp(left, std::chrono::milliseconds(0), kLongestTimer));
 }
 
 // ---- libcurl callbacks -------------------------------------------------------

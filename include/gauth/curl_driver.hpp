@@ -62,7 +62,8 @@ struct LoopHooks {
   std::function<void(int fd, Interest interest)> watch;
   /// Arm the single one-shot timer to call on_timer() after `delay`,
   /// replacing any earlier arming; std::nullopt disarms it. A zero delay means
-  /// "on the next turn of the loop", never from inside this call.
+  /// "on the next turn of the loop", never from inside this call. `delay` is
+  /// never negative and never over 24 hours (a later deadline is re-armed).
   std::function<void(std::optional<std::chrono::milliseconds> delay)> set_timer;
 };
 

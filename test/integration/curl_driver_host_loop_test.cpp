@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -70,6 +71,7 @@ class HostLoop {
             spec.it_value.tv_nsec = ns % 1'000'000'000;
           }
           timer_armed = delay.has_value();
+          if (delay) last_timer_delay = *delay;
           ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
         }};
   }
@@ -112,6 +114,7 @@ class HostLoop {
   bool timer_armed = false;
   int watch_calls = 0;
   int timer_calls = 0;
+  std::chrono::milliseconds last_timer_delay{-1};
 
  private:
   int epoll_fd_ = -1;
@@ -212,6 +215,21 @@ TEST_CASE("host loop: timers are served by the application's one timer", "[host-
   REQUIRE(loop.run_until(*driver, [&] { return order.size() == 2; }));
   CHECK(order == std::vector<int>{1, 2});
   CHECK_FALSE(loop.timer_armed);
+}
+
+TEST_CASE("host loop: a timer far away is armed at most a day ahead, and never overflows", "[host-loop][timer]") {
+  HostLoop loop;
+  auto driver = make_hosted(loop);
+  std::optional<Status> forever;
+  Handle handle = driver->run_after(std::chrono::nanoseconds::max(), [&](Status s) { forever = s; });
+  loop.turn(*driver, 0ms);
+  loop.turn(*driver, 0ms);
+  REQUIRE(loop.timer_armed);
+  CHECK(loop.last_timer_delay > 23h);
+  CHECK(loop.last_timer_delay <= 24h);
+  handle.cancel();
+  REQUIRE(loop.run_until(*driver, [&] { return forever.has_value(); }));
+  CHECK(forever->code() == StatusCode::kCancelled);
 }
 
 TEST_CASE("host loop: teardown cancels everything and unwatches every fd", "[host-loop][teardown]") {
