@@ -1,6 +1,7 @@
 #include "child_process.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -32,6 +34,10 @@ struct SpawnSetup {
     posix_spawnattr_destroy(&attr);
   }
 };
+
+// How long the destructor waits for a killed child: kReapTries x kReapPause.
+constexpr int kReapTries = 100;
+constexpr std::chrono::nanoseconds kReapPause = std::chrono::milliseconds(1);
 
 Status errno_status(const std::string& what, int error) {
   return Status(StatusCode::kInvalidArgument, what + ": " + std::strerror(error));
@@ -94,6 +100,12 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
   posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1);
   posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  // And nothing else of the host's, close-on-exec or not (Python's
+  // close_fds=True): a socket or pipe end held by gcloud could keep the host
+  // from seeing an EOF it waits for.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#endif
   // Its own process group (so a timeout can kill what it started too), no
   // blocked signals, and SIGPIPE back to its default even if the host ignores it.
   sigset_t none, defaults;
@@ -128,8 +140,12 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
 ChildProcess::~ChildProcess() {
   if (reaped_) return;
   kill();
-  int status;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  // SIGKILL ends a process within milliseconds, unless it is in an
+  // uninterruptible sleep (a hung NFS or FUSE mount): wait that long at most,
+  // then leave it to the host (a zombie until reaped) rather than block the loop.
+  for (int i = 0; i < kReapTries && !try_reap() && !reaped_; ++i) {
+    timespec pause{0, kReapPause.count()};
+    ::nanosleep(&pause, nullptr);
   }
 }
 
@@ -152,6 +168,10 @@ void ChildProcess::kill() noexcept {
     // host reaped it behind our back, the pid may belong to a stranger now:
     // signal nothing.
     if (::syscall(SYS_pidfd_send_signal, exit_.get(), 0, nullptr, 0) != 0) return;
+  } else {
+    // Without a pidfd, look (without reaping) whether the pid is still ours.
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return;
   }
   ::kill(-pid_, SIGKILL);  // the group the child leads
   ::kill(pid_, SIGKILL);

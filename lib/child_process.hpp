@@ -21,10 +21,14 @@ namespace gauth::detail {
 /// A child started with stdin on /dev/null and stdout and stderr on two
 /// separate non-blocking, close-on-exec pipes, in a process group of its own.
 ///
+/// The child inherits no other fd of the host's (glibc 2.34+).
+///
 /// The host's SIGCHLD disposition is never touched and only this child's pid
 /// is ever waited for. Destroying the object kills the child's process group
-/// (SIGKILL) if the child has not been reaped, and reaps it: no zombie is
-/// left behind, whatever happens to the caller.
+/// (SIGKILL) if the child has not been reaped, and reaps it, waiting at most
+/// 100 ms: a child that SIGKILL cannot end that fast (uninterruptible sleep)
+/// is left to the host rather than blocking the loop. Reap killed children
+/// with try_reap() from the loop first to avoid even that wait.
 class ChildProcess {
  public:
   /// Starts `executable` (searched on PATH when it has no '/') with `args`
@@ -47,6 +51,7 @@ class ChildProcess {
   /// nothing while it runs. -1 when somebody else reaped it (a host that
   /// waits for any child), so its status is unknown.
   std::optional<int> try_reap();
+  bool reaped() const noexcept { return reaped_; }
   /// Kills the child's process group. Idempotent; does not reap.
   void kill() noexcept;
 

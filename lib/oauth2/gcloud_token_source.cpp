@@ -22,6 +22,7 @@ constexpr char kPrefix[] = "Failed to obtain access token: ";
 constexpr std::size_t kMaxStderrKept = 8 * 1024;
 constexpr std::size_t kMaxStderrShown = 1000;
 constexpr auto kReapPollInterval = std::chrono::milliseconds(5);
+constexpr int kMaxReapPolls = 2000;  // 10 s for a killed child to die
 
 Status failure(const std::string& why) { return Status(StatusCode::kUserAccessTokenError, kPrefix + why); }
 
@@ -197,7 +198,27 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
       finish(Status(StatusCode::kCancelled, "gcloud run abandoned: the driver was destroyed"));
       return;
     }
-    if (finished_ && open_watches_ == 0) child_.reset();  // kills (if needed) and reaps
+    if (finished_ && open_watches_ == 0) reap();
+  }
+
+  /// Reaps the child (killed by finish() unless it had exited), looking again
+  /// on a timer while it is still dying: the loop never waits for it. Past
+  /// kMaxReapPolls, or when the transport goes away, ~ChildProcess does it.
+  void reap() {
+    if (!child_ || reaping_) return;
+    if (child_->try_reap() || child_->reaped()) {
+      child_.reset();
+      return;
+    }
+    reaping_ = true;
+    reap_poll_ = transport_.run_after(kReapPollInterval, [self = shared_from_this()](Status fired) {
+      self->reaping_ = false;
+      if (fired.ok() && ++self->reap_polls_ < kMaxReapPolls) {
+        self->reap();
+      } else {
+        self->child_.reset();
+      }
+    });
   }
 
   Transport& transport_;
@@ -210,6 +231,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
   bool stopped_[3] = {false, false, false};
   Handle timer_, reap_poll_;
   int open_watches_ = 0;
+  int reap_polls_ = 0;
+  bool reaping_ = false;
   bool stdout_eof_ = false;
   bool stderr_eof_ = false;
   bool exited_ = false;

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -157,6 +158,21 @@ TEST_CASE("the child inherits the environment and reads an empty stdin", "[gclou
   ::unsetenv("CLOUDSDK_CONFIG");
 }
 
+TEST_CASE("the child inherits no other fd of the host's, close-on-exec or not", "[gcloud][processes]") {
+  CapturedLog log;
+  int fd = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC: a careless host's fd
+  REQUIRE(fd >= 0);
+  int high = ::fcntl(fd, F_DUPFD, 200);  // above what the shell uses for itself
+  ::close(fd);
+  REQUIRE(high >= 200);
+  ::setenv("GAUTH_TEST_FD", std::to_string(high).c_str(), 1);
+  auto driver = make_driver();
+  auto creds = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, options_for("report-fd"));
+  CHECK(authorization(before_request(*driver, *creds)) == "Bearer closed");
+  ::unsetenv("GAUTH_TEST_FD");
+  ::close(high);
+}
+
 TEST_CASE("every gcloud failure is a clear kUserAccessTokenError", "[gcloud][errors]") {
   CapturedLog log;
   auto driver = make_driver();
@@ -227,9 +243,11 @@ TEST_CASE("a timeout kills the child's whole process group and reaps it", "[gclo
     o.timeout = 300ms;
     auto creds = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, o);
     CHECK(error_of(before_request(*driver, *creds)).retryable());
-    REQUIRE(run_until(*driver, [&] { return driver->stats().fd_watches == 0; }));
+    // Reaped from the loop, while the driver runs: not by its destructor.
+    REQUIRE(run_until(*driver, [&] {
+      return driver->stats().fd_watches == 0 && child_process_count() == children_before;
+    }));
   }
-  CHECK(child_process_count() == children_before);
   CHECK(open_fd_count() == fds_before);
   // The grandchild (the script's `sleep 60`) went with its group.
   auto deadline = std::chrono::steady_clock::now() + 5s;
