@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <vector>
 
@@ -39,8 +40,15 @@ std::optional<std::string> environment(const char* name) {
 
 std::string home_directory() {
   if (auto home = environment("HOME")) return *home;
-  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
-  return "";
+  // getpwuid_r, not getpwuid: this may run on several threads at once.
+  long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(size > 0 ? std::size_t(size) : 16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  while (::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == ERANGE && buffer.size() < (1u << 20)) {
+    buffer.resize(buffer.size() * 2);
+  }
+  return found != nullptr && found->pw_dir != nullptr ? found->pw_dir : "";
 }
 
 /// Loads `path`; `source` is what get_cred_info() reports.
@@ -73,7 +81,7 @@ StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string
                   "Failed to load authorized user credentials from " + path + ": " + loaded.status().message());
   }
   std::shared_ptr<const oauth2::Credentials> credentials = *loaded;
-  if (options.quota_project_id) {
+  if (options.quota_project_id && !options.quota_project_id->empty()) {
     credentials = credentials->with_quota_project(options.quota_project_id);
   } else if (auto from_environment = environment("GOOGLE_CLOUD_QUOTA_PROJECT")) {
     credentials = credentials->with_quota_project(from_environment);

@@ -19,8 +19,9 @@ inline constexpr char kCloudSdkClientId[] =
 
 /// Options of default-credentials discovery.
 struct DefaultCredentialsOptions {
-  /// Bills requests to this project; when unset, GOOGLE_CLOUD_QUOTA_PROJECT
-  /// (if set and not empty), else the file's quota_project_id.
+  /// Bills requests to this project; when unset (or empty, as in Python),
+  /// GOOGLE_CLOUD_QUOTA_PROJECT (if set and not empty), else the file's
+  /// quota_project_id.
   std::optional<std::string> quota_project_id;
   /// Scopes the loaded user credentials request when they refresh (winning
   /// over the file's). Python's default() drops scopes for user credentials,

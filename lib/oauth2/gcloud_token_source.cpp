@@ -23,6 +23,8 @@ constexpr std::size_t kMaxStderrKept = 8 * 1024;
 constexpr std::size_t kMaxStderrShown = 1000;
 constexpr auto kReapPollInterval = std::chrono::milliseconds(5);
 constexpr int kMaxReapPolls = 2000;  // 10 s for a killed child to die
+// The most a timeout or cache lifetime is taken to be (a year fits any timer).
+constexpr std::chrono::milliseconds kLongestSetting = std::chrono::hours(24 * 365);
 
 Status failure(const std::string& why) { return Status(StatusCode::kUserAccessTokenError, kPrefix + why); }
 
@@ -57,8 +59,9 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     watch(child_->stdout_fd(), Stream::kStdout);
     watch(child_->stderr_fd(), Stream::kStderr);
     if (child_->exit_fd() >= 0) watch(child_->exit_fd(), Stream::kExit);
-    auto ms = options_.timeout.count();
-    timer_ = transport_.run_after(options_.timeout, [self = shared_from_this(), ms](Status fired) {
+    auto timeout = std::clamp(options_.timeout, std::chrono::milliseconds(1), kLongestSetting);
+    auto ms = timeout.count();
+    timer_ = transport_.run_after(timeout, [self = shared_from_this(), ms](Status fired) {
       if (!fired.ok()) {
         self->on_ended(false);  // cancelled by finish(), or the transport is going away
         return;
@@ -166,8 +169,9 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     grant.access_token = std::move(*token);
     if (options_.cache_lifetime) {
       // Fresh for cache_lifetime, then stale for the refresh threshold.
-      grant.lifetime = std::chrono::duration_cast<std::chrono::nanoseconds>(*options_.cache_lifetime +
-                                                                            kRefreshThreshold);
+      auto lifetime = std::clamp<std::chrono::seconds>(*options_.cache_lifetime, std::chrono::seconds(0),
+                                                       std::chrono::duration_cast<std::chrono::seconds>(kLongestSetting));
+      grant.lifetime = std::chrono::duration_cast<std::chrono::nanoseconds>(lifetime + kRefreshThreshold);
     }
     return grant;
   }

@@ -316,6 +316,24 @@ TEST_CASE("with a cache lifetime, the token is reused until it runs out", "[gclo
   CHECK(fast.value_or_empty("authorization") == "Bearer ya29.fake-gcloud-token");
 }
 
+TEST_CASE("timeouts and cache lifetimes out of range are taken to the nearest sensible value", "[gcloud]") {
+  CapturedLog log;
+  auto driver = make_driver();
+  UserAccessTokenOptions forever = options_for("success");
+  forever.timeout = std::chrono::milliseconds::max();
+  forever.cache_lifetime = std::chrono::seconds::max();
+  auto creds = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, forever);
+  CHECK(authorization(before_request(*driver, *creds)) == "Bearer ya29.fake-gcloud-token");
+  REQUIRE(creds->expiry());
+  auto left = *creds->expiry() - std::chrono::system_clock::now();
+  CHECK(left > std::chrono::hours(24 * 364));
+  CHECK(left < std::chrono::hours(24 * 366));
+  UserAccessTokenOptions none = options_for("slow");
+  none.timeout = std::chrono::milliseconds(-5);
+  auto hurried = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, none);
+  CHECK_THAT(error_of(before_request(*driver, *hurried)).message(), Catch::Contains("within 1 ms"));
+}
+
 TEST_CASE("without a cache lifetime the fast path never serves a gcloud token", "[gcloud][cache]") {
   CapturedLog log;
   auto driver = make_driver();

@@ -164,6 +164,9 @@ TEST_CASE("the quota project: argument, then GOOGLE_CLOUD_QUOTA_PROJECT, then th
   DefaultCredentialsOptions options;
   options.quota_project_id = "from-argument";
   CHECK((*load_credentials_from_file(path, std::move(options)))->quota_project_id() == std::string("from-argument"));
+  DefaultCredentialsOptions empty;  // as in Python, an empty argument counts as unset
+  empty.quota_project_id = "";
+  CHECK((*load_credentials_from_file(path, std::move(empty)))->quota_project_id() == std::string("from-env"));
 }
 
 TEST_CASE("Cloud SDK credentials without a quota project log Python's warning", "[adc]") {

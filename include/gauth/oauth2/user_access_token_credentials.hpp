@@ -17,14 +17,15 @@ namespace gauth::oauth2 {
 struct UserAccessTokenOptions {
   /// The gcloud executable: a path, or a name looked up on PATH.
   std::string gcloud = "gcloud";
-  /// How long one run may take; then the child is killed.
+  /// How long one run may take; then the child is killed. Taken to be at
+  /// least 1 ms and at most a year.
   std::chrono::milliseconds timeout{30'000};
   /// How long an obtained token is served before gcloud runs again. None (the
   /// default, as in Python): every before_request runs gcloud (concurrent
   /// callers share one run). With a lifetime, the token is fresh for that
   /// long, then served for up to kRefreshThreshold more while one background
   /// run replaces it, so keep it under the token's real lifetime (about an
-  /// hour) minus four minutes.
+  /// hour) minus four minutes. Taken to be at most a year.
   std::optional<std::chrono::seconds> cache_lifetime;
   /// gcloud's output beyond this is an error.
   std::size_t max_output_bytes = 64 * 1024;
