@@ -280,9 +280,11 @@ TEST_CASE("asio adapter: destroyed while an expired timer's completion is queued
   adapters::asio_ns::io_context io;
   auto adapter = std::move(adapters::AsioDriver::create(io)).value();
   std::optional<Status> fired;
-  adapter->driver().run_after(1ms, [&](Status s) { fired = s; });
+  // Long enough not to expire during the first poll, even under valgrind.
+  adapter->driver().run_after(200ms, [&](Status s) { fired = s; });
   io.poll();  // arms the steady_timer
-  std::this_thread::sleep_for(20ms);
+  REQUIRE_FALSE(fired);
+  std::this_thread::sleep_for(300ms);
   adapters::asio_ns::post(io, [&] { adapter.reset(); });
   io.poll();  // the destroying handler runs first, then the timer's completion
   io.restart();

@@ -165,6 +165,17 @@ TEST_CASE("output that cannot be written is a failure", "[cli][errors]") {
                       box.env());
   CHECK(r.status == 1);
   CHECK(r.err == "gauth: error: cannot write the output\n");
+  // A pipe nobody reads any more: EPIPE, not death by SIGPIPE. (The token
+  // endpoint answers late, so the reader has surely gone by then.)
+  Reply late = token();
+  late.delay = 300ms;
+  server.set_default(late);
+  Run piped = run_process(
+      "/bin/sh",
+      {"-c", "(\"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\"; echo \"status=$?\" >&2) | (exec 0<&-; sleep 1)",
+       std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
+      box.env());
+  CHECK(piped.err == "gauth: error: cannot write the output\nstatus=1\n");
 }
 
 TEST_CASE("print-headers prints name: value lines; scopes and quota project apply", "[cli]") {
@@ -313,6 +324,9 @@ TEST_CASE("file and configuration errors exit 2", "[cli][errors]") {
   CHECK(no_ca.status == 2);
   CHECK(no_ca.err == "gauth: error: cannot read the --ca-bundle file \"" + box.root() +
                          "/missing.pem\": No such file or directory\n");
+  Run dir_ca = run_tool({"print-headers", "--credentials", creds, "--ca-bundle", box.root()}, box.env());
+  CHECK(dir_ca.status == 2);
+  CHECK(dir_ca.err == "gauth: error: cannot read the --ca-bundle file \"" + box.root() + "\": Is a directory\n");
   // A value with line breaks in it still makes a one-line error.
   std::string odd = box.write("odd.json", user_json(R"(, "token": "t", "expiry": "2020-01-01\nT00:00:00Z")"));
   Run multi = run_tool({"print-headers", "--credentials", odd}, box.env());
@@ -381,6 +395,16 @@ TEST_CASE("--gcloud runs gcloud, found on PATH", "[cli][gcloud]") {
     CHECK(r.status == 0);
     CHECK(r.out == "ya29.fake-gcloud-token\n");
     CHECK(r.err.empty());  // no deprecation notice from the tool
+  }
+  SECTION("one gcloud run per command") {
+    use_gcloud("counted");
+    env["GAUTH_TEST_RUNS"] = box.root() + "/runs";
+    Run r = run_tool({"print-access-token", "--gcloud"}, env);
+    CHECK(r.status == 0);
+    CHECK(r.out == "ya29.counted-token\n");
+    std::ifstream runs(box.root() + "/runs");
+    std::string all((std::istreambuf_iterator<char>(runs)), std::istreambuf_iterator<char>());
+    CHECK(all == "run\n");
   }
   SECTION("--account and --quota-project") {
     use_gcloud("echo-argv");

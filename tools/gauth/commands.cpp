@@ -5,8 +5,10 @@
 #include <gauth/oauth2/credentials.hpp>
 #include <gauth/oauth2/user_access_token_credentials.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -57,7 +59,8 @@ Result run_to_completion(CurlDriver& driver, Start start) {
   return std::move(*result);
 }
 
-/// The output went out: a full disk or a closed pipe is a failure, not success.
+/// The output went out: a full disk or a closed pipe (SIGPIPE is ignored) is
+/// a failure, not success.
 int finish_output() {
   std::cout.flush();
   if (std::cout) return 0;
@@ -68,12 +71,14 @@ int finish_output() {
 /// --ca-bundle names a file the tool can read (a file error, exit 2; libcurl
 /// would only say later that the TLS handshake failed).
 Status check_ca_bundle(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
+  auto unreadable = [&](int error) {
     return Status(StatusCode::kInvalidArgument,
-                  "cannot read the --ca-bundle file \"" + path + "\": " + std::strerror(errno));
-  }
-  std::fclose(f);
+                  "cannot read the --ca-bundle file \"" + path + "\": " + std::strerror(error));
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return unreadable(errno);
+  if (S_ISDIR(st.st_mode)) return unreadable(EISDIR);
+  if (::access(path.c_str(), R_OK) != 0) return unreadable(errno);
   return Status();
 }
 
@@ -123,23 +128,12 @@ int run_credentials_command(const CommandLine& cl) {
   WaitOptions wait;
   wait.timeout = cl.timeout.value_or(kDefaultTimeout) + std::chrono::seconds(1);  // the refresh's own deadline first
 
-  if (*cl.command == Command::kToJson) {
-    if (cl.refresh) {
-      Status refreshed = run_to_completion<Status>(**driver, [&](auto done) {
-        loaded->credentials->refresh(**driver, done, wait);
-      });
-      if (!refreshed.ok()) {
-        print_error(refreshed.message());
-        return exit_status_of(refreshed);
-      }
-    }
-    std::cout << loaded->user->to_json(cl.strip) << "\n";
-    return finish_output();
-  }
-
-  // A stale token would still be applied (and refreshed in the background,
-  // which exiting cancels): refresh first, so what is printed is fresh.
-  if (loaded->credentials->token_state() != TokenState::kFresh) {
+  // to-json refreshes on request. The print commands refresh a stale token
+  // first: before_request would apply it and refresh in the background, which
+  // exiting cancels. (A missing or expired token, before_request refreshes.)
+  bool refresh_first = *cl.command == Command::kToJson ? cl.refresh
+                                                      : loaded->credentials->token_state() == TokenState::kStale;
+  if (refresh_first) {
     Status refreshed = run_to_completion<Status>(**driver, [&](auto done) {
       loaded->credentials->refresh(**driver, done, wait);
     });
@@ -148,6 +142,11 @@ int run_credentials_command(const CommandLine& cl) {
       return exit_status_of(refreshed);
     }
   }
+  if (*cl.command == Command::kToJson) {
+    std::cout << loaded->user->to_json(cl.strip) << "\n";
+    return finish_output();
+  }
+
   auto headers = run_to_completion<StatusOr<Headers>>(**driver, [&](auto done) {
     loaded->credentials->before_request(**driver, "GET", "https://www.googleapis.com/", {}, done, wait);
   });

@@ -6,6 +6,7 @@
 #include <gauth/log.hpp>
 #include <gauth/version.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
     if (level < gauth::LogLevel::kWarning || message.rfind("UserAccessTokenCredentials is deprecated", 0) == 0) return;
     std::fprintf(stderr, "gauth: warning: %.*s\n", static_cast<int>(message.size()), message.data());
   });
+  // A closed stdout is an error to report (exit 1), not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
   if (*cl.command == Command::kDemo) return run_demo();
   return run_credentials_command(cl);
 }
