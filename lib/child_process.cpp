@@ -138,12 +138,12 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
 }
 
 ChildProcess::~ChildProcess() {
-  if (reaped_) return;
+  if (reaped_ || abandoned_) return;
   kill();
   // SIGKILL ends a process within milliseconds, unless it is in an
   // uninterruptible sleep (a hung NFS or FUSE mount): wait that long at most,
   // then leave it to the host (a zombie until reaped) rather than block the loop.
-  for (int i = 0; i < kReapTries && !try_reap() && !reaped_; ++i) {
+  for (int i = 0; i < kReapTries && !try_reap(); ++i) {
     timespec pause{0, kReapPause.count()};
     ::nanosleep(&pause, nullptr);
   }
@@ -158,6 +158,11 @@ std::optional<int> ChildProcess::try_reap() {
   if (r == 0) return std::nullopt;
   reaped_ = true;
   return r == pid_ ? status : -1;  // ECHILD: reaped by someone else
+}
+
+void ChildProcess::abandon() noexcept {
+  kill();
+  abandoned_ = true;
 }
 
 void ChildProcess::kill() noexcept {

@@ -28,7 +28,8 @@ namespace gauth::detail {
 /// (SIGKILL) if the child has not been reaped, and reaps it, waiting at most
 /// 100 ms: a child that SIGKILL cannot end that fast (uninterruptible sleep)
 /// is left to the host rather than blocking the loop. Reap killed children
-/// with try_reap() from the loop first to avoid even that wait.
+/// with try_reap() from the loop first (or abandon() them) to avoid even
+/// that wait.
 class ChildProcess {
  public:
   /// Starts `executable` (searched on PATH when it has no '/') with `args`
@@ -52,6 +53,10 @@ class ChildProcess {
   /// waits for any child), so its status is unknown.
   std::optional<int> try_reap();
   bool reaped() const noexcept { return reaped_; }
+  /// Kills the child's process group and gives up on reaping it: the
+  /// destructor will not wait. For a child that SIGKILL has not ended after
+  /// long polling (stuck in an uninterruptible sleep).
+  void abandon() noexcept;
   /// Kills the child's process group. Idempotent; does not reap.
   void kill() noexcept;
 
@@ -63,6 +68,7 @@ class ChildProcess {
   UniqueFd stderr_;
   UniqueFd exit_;
   bool reaped_ = false;
+  bool abandoned_ = false;
 };
 
 }  // namespace gauth::detail

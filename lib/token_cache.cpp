@@ -1,6 +1,7 @@
 #include "token_cache.hpp"
 
 #include "callback.hpp"
+#include "durations.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -265,8 +266,9 @@ Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions optio
   lock.unlock();
   if (started) transport.post([started] { started->begin(); });
   if (options.timeout.count() > 0 || foreign) {
-    auto wait = options.timeout.count() > 0 ? std::chrono::nanoseconds(options.timeout) : kGuardDelay;
-    auto on_timer = [weak = std::weak_ptr<Waiter>(waiter), ms = options.timeout.count()](Status fired) {
+    auto timeout = bounded_wait(options.timeout, std::chrono::milliseconds(0));
+    auto wait = timeout.count() > 0 ? std::chrono::nanoseconds(timeout) : kGuardDelay;
+    auto on_timer = [weak = std::weak_ptr<Waiter>(waiter), ms = timeout.count()](Status fired) {
       auto w = weak.lock();
       if (!w) return;
       if (fired.ok()) {

@@ -40,9 +40,9 @@ inline constexpr std::chrono::seconds kRefreshThreshold{225};
 
 /// What one caller is willing to wait for.
 struct WaitOptions {
-  /// Give up after this long with kTimeout; zero waits as long as the shared
-  /// refresh takes (it has its own deadline). The shared refresh goes on for
-  /// the other waiters.
+  /// Give up after this long with kTimeout (at most a year); zero (or less)
+  /// waits as long as the shared refresh takes (it has its own deadline). The
+  /// shared refresh goes on for the other waiters.
   std::chrono::milliseconds timeout{0};
 };
 

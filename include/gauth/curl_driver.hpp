@@ -45,7 +45,8 @@ struct CurlDriverOptions {
 /// What a host loop is asked to watch a file descriptor for.
 enum class Interest : std::uint8_t { kNone = 0, kRead = 1, kWrite = 2, kReadWrite = 3 };
 
-/// Readiness bits passed to CurlDriver::on_fd_ready.
+/// Readiness bits passed to CurlDriver::on_fd_ready. Pass an error as
+/// kFdError | kFdRead | kFdWrite, so that libcurl reads the real error.
 enum FdEvent : int { kFdRead = 1, kFdWrite = 2, kFdError = 4 };
 
 /// How a driver in host-loop mode asks the application's loop for service.

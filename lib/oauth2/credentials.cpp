@@ -1,5 +1,6 @@
 #include <gauth/oauth2/credentials.hpp>
 
+#include "../durations.hpp"
 #include "../json.hpp"
 #include "../text_file.hpp"
 #include "../time_format.hpp"
@@ -86,7 +87,6 @@ GAUTH_BUILDER_SETTER(client_id, std::optional<std::string>, state_->config.clien
 GAUTH_BUILDER_SETTER(client_secret, std::optional<std::string>, state_->config.client_secret)
 GAUTH_BUILDER_SETTER(scopes, std::optional<std::vector<std::string>>, state_->config.scopes)
 GAUTH_BUILDER_SETTER(default_scopes, std::optional<std::vector<std::string>>, state_->config.default_scopes)
-GAUTH_BUILDER_SETTER(refresh_timeout, std::chrono::milliseconds, state_->config.refresh_timeout)
 GAUTH_BUILDER_SETTER(refresh_handler, RefreshHandler, state_->config.extras_for_writing().refresh_handler)
 GAUTH_BUILDER_SETTER(trust_boundary, std::optional<std::string>, state_->config.extras_for_writing().trust_boundary)
 GAUTH_BUILDER_SETTER(account, std::string, state_->config.extras_for_writing().account)
@@ -94,6 +94,11 @@ GAUTH_BUILDER_SETTER(token_listener, TokenListener, state_->config.extras_for_wr
 GAUTH_BUILDER_SETTER(credential_source, std::optional<std::string>,
                      state_->config.extras_for_writing().credential_source)
 #undef GAUTH_BUILDER_SETTER
+
+Credentials::Builder& Credentials::Builder::refresh_timeout(std::chrono::milliseconds timeout) {
+  state_->config.refresh_timeout = gauth::detail::bounded_wait(timeout, std::chrono::milliseconds(1));
+  return *this;
+}
 
 Credentials::Builder& Credentials::Builder::universe_domain(std::string universe_domain) {
   // Python: `universe_domain or "googleapis.com"`.

@@ -2,6 +2,7 @@
 
 #include "../ascii.hpp"
 #include "../child_process.hpp"
+#include "../durations.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,8 +24,6 @@ constexpr std::size_t kMaxStderrKept = 8 * 1024;
 constexpr std::size_t kMaxStderrShown = 1000;
 constexpr auto kReapPollInterval = std::chrono::milliseconds(5);
 constexpr int kMaxReapPolls = 2000;  // 10 s for a killed child to die
-// The most a timeout or cache lifetime is taken to be (a year fits any timer).
-constexpr std::chrono::milliseconds kLongestSetting = std::chrono::hours(24 * 365);
 
 Status failure(const std::string& why) { return Status(StatusCode::kUserAccessTokenError, kPrefix + why); }
 
@@ -59,7 +58,7 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     watch(child_->stdout_fd(), Stream::kStdout);
     watch(child_->stderr_fd(), Stream::kStderr);
     if (child_->exit_fd() >= 0) watch(child_->exit_fd(), Stream::kExit);
-    auto timeout = std::clamp(options_.timeout, std::chrono::milliseconds(1), kLongestSetting);
+    auto timeout = gauth::detail::bounded_wait(options_.timeout, std::chrono::milliseconds(1));
     auto ms = timeout.count();
     timer_ = transport_.run_after(timeout, [self = shared_from_this(), ms](Status fired) {
       if (!fired.ok()) {
@@ -169,9 +168,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     grant.access_token = std::move(*token);
     if (options_.cache_lifetime) {
       // Fresh for cache_lifetime, then stale for the refresh threshold.
-      auto lifetime = std::clamp<std::chrono::seconds>(*options_.cache_lifetime, std::chrono::seconds(0),
-                                                       std::chrono::duration_cast<std::chrono::seconds>(kLongestSetting));
-      grant.lifetime = std::chrono::duration_cast<std::chrono::nanoseconds>(lifetime + kRefreshThreshold);
+      auto longest = std::chrono::duration_cast<std::chrono::seconds>(gauth::detail::kLongestWait);
+      grant.lifetime = std::clamp(*options_.cache_lifetime, std::chrono::seconds(0), longest) + kRefreshThreshold;
     }
     return grant;
   }
@@ -207,7 +205,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
 
   /// Reaps the child (killed by finish() unless it had exited), looking again
   /// on a timer while it is still dying: the loop never waits for it. Past
-  /// kMaxReapPolls, or when the transport goes away, ~ChildProcess does it.
+  /// kMaxReapPolls it is abandoned to the host; when the transport goes away,
+  /// ~ChildProcess waits for it a little.
   void reap() {
     if (!child_ || reaping_) return;
     if (child_->try_reap() || child_->reaped()) {
@@ -217,9 +216,12 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     reaping_ = true;
     reap_poll_ = transport_.run_after(kReapPollInterval, [self = shared_from_this()](Status fired) {
       self->reaping_ = false;
-      if (fired.ok() && ++self->reap_polls_ < kMaxReapPolls) {
+      if (!fired.ok()) {
+        self->child_.reset();
+      } else if (++self->reap_polls_ < kMaxReapPolls) {
         self->reap();
       } else {
+        self->child_->abandon();
         self->child_.reset();
       }
     });

@@ -347,6 +347,21 @@ TEST_CASE("each waiter has its own deadline, apart from the shared fetch", "[tok
   CHECK(f.transport.pending_timers() == 0);
 }
 
+TEST_CASE("a waiter's deadline past a year is taken to be a year, not an overflow", "[token_cache][deadline]") {
+  Fixture f;
+  f.source->latency = 5s;
+  f.source->script.push_back(grant("slow"));
+  auto cache = f.cache();
+  Result r;
+  WaitOptions forever;
+  forever.timeout = std::chrono::milliseconds::max();
+  cache->demand(f.transport, TokenCache::Demand::kUse, forever, r.callback());
+  f.transport.advance(1s);
+  CHECK(r.calls == 0);  // an overflowed deadline would have passed already
+  f.transport.advance(5s);
+  CHECK(r.token() == "slow");
+}
+
 TEST_CASE("a deadline timer is cancelled when the waiter completes first", "[token_cache][deadline]") {
   Fixture f;
   f.source->script.push_back(grant("quick"));

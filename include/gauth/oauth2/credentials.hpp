@@ -86,7 +86,8 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
     /// Empty means "googleapis.com".
     Builder& universe_domain(std::string universe_domain);
     Builder& account(std::string account);
-    /// Deadline of one refresh, all its attempts included (default 30 s).
+    /// Deadline of one refresh, all its attempts included (default 30 s);
+    /// taken to be at least 1 ms and at most a year.
     Builder& refresh_timeout(std::chrono::milliseconds timeout);
     /// Told about every new token (see TokenListener).
     Builder& token_listener(TokenListener listener);

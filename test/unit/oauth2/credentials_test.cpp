@@ -707,6 +707,28 @@ TEST_CASE("a handler token within the refresh threshold is refused as already ex
   CHECK(d->token() == std::string("TOKEN"));
 }
 
+TEST_CASE("a refresh timeout is taken to be at least 1 ms and at most a year", "[credentials][handler]") {
+  Fixture f;
+  std::function<void(StatusOr<RefreshHandlerResult>)> pending;
+  oauth2::RefreshHandler never = [&](Transport&, const Scopes&,
+                                     std::function<void(StatusOr<RefreshHandlerResult>)> d) { pending = std::move(d); };
+  std::optional<Status> patient;
+  auto forever = f.builder().refresh_handler(never).refresh_timeout(std::chrono::milliseconds::max()).build();
+  forever->refresh(f.transport, [&](Status s) { patient = s; });
+  f.transport.advance(std::chrono::hours(24 * 364));
+  CHECK_FALSE(patient);  // an overflowed deadline would have passed at once
+  f.transport.advance(std::chrono::hours(24 * 2));
+  REQUIRE(patient);
+  CHECK_THAT(patient->message(), Catch::Contains("within 31536000000 ms"));
+
+  std::optional<Status> hasty;
+  auto none = f.builder().refresh_handler(never).refresh_timeout(std::chrono::milliseconds(-1)).build();
+  none->refresh(f.transport, [&](Status s) { hasty = s; });
+  f.transport.advance(1ms);
+  REQUIRE(hasty);
+  CHECK_THAT(hasty->message(), Catch::Contains("within 1 ms"));
+}
+
 // Python's handler is synchronous; gauth's may answer later, or fail, and is
 // bounded by the refresh timeout.
 TEST_CASE("a handler may answer later, fail, or time out", "[credentials][handler]") {
