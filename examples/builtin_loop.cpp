@@ -10,7 +10,8 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-  auto credentials = argc > 1 ? gauth::load_credentials_from_file(argv[1]) : gauth::load_default_credentials();
+  auto credentials =
+      argc > 1 ? gauth::load_credentials_from_file(argv[1]) : gauth::load_default_credentials();
   if (!credentials.ok()) {
     std::cerr << credentials.status() << "\n";
     return 2;
@@ -28,8 +29,8 @@ int main(int argc, char** argv) {
                         [&](gauth::StatusOr<gauth::Headers> headers) {
                           if (headers.ok()) {
                             for (const auto& [name, value] : *headers) {
-                              std::cout << name << ": " << value.substr(0, 20) << (value.size() > 20 ? "..." : "")
-                                        << "\n";
+                              std::cout << name << ": " << value.substr(0, 20)
+                                        << (value.size() > 20 ? "..." : "") << "\n";
                             }
                             exit_status = 0;
                           } else {

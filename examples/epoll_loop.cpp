@@ -12,7 +12,8 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-  auto credentials = argc > 1 ? gauth::load_credentials_from_file(argv[1]) : gauth::load_default_credentials();
+  auto credentials =
+      argc > 1 ? gauth::load_credentials_from_file(argv[1]) : gauth::load_default_credentials();
   if (!credentials.ok()) {
     std::cerr << credentials.status() << "\n";
     return 2;
@@ -33,17 +34,17 @@ int main(int argc, char** argv) {
 
   bool done = false;
   int exit_status = 1;
-  creds->before_request((*adapter)->driver(), "GET", "https://www.googleapis.com/oauth2/v3/userinfo", {},
-                        [&](gauth::StatusOr<gauth::Headers> headers) {
-                          if (headers.ok()) {
-                            std::cout << "authorization: " << headers->value_or_empty("authorization").substr(0, 20)
-                                      << "...\n";
-                            exit_status = 0;
-                          } else {
-                            std::cerr << headers.status() << "\n";
-                          }
-                          done = true;
-                        });
+  creds->before_request(
+      (*adapter)->driver(), "GET", "https://www.googleapis.com/oauth2/v3/userinfo", {},
+      [&](gauth::StatusOr<gauth::Headers> headers) {
+        if (headers.ok()) {
+          std::cout << "authorization: " << headers->value_or_empty("authorization").substr(0, 20) << "...\n";
+          exit_status = 0;
+        } else {
+          std::cerr << headers.status() << "\n";
+        }
+        done = true;
+      });
   while (!done) {
     epoll_event events[16];
     int n = epoll_wait(epoll_fd, events, 16, -1);

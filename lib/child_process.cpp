@@ -1,8 +1,8 @@
 #include "child_process.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -50,7 +50,8 @@ Status errno_status(const std::string& what, int error) {
 StatusOr<std::string> resolve_executable(const std::string& executable) {
   auto check = [](const std::string& path) -> Status {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return Status(StatusCode::kNotFound, "\"" + path + "\" does not exist");
+    if (::stat(path.c_str(), &st) != 0)
+      return Status(StatusCode::kNotFound, "\"" + path + "\" does not exist");
     if (S_ISDIR(st.st_mode) || ::access(path.c_str(), X_OK) != 0) {
       return errno_status("\"" + path + "\" cannot be executed", S_ISDIR(st.st_mode) ? EISDIR : EACCES);
     }
@@ -112,7 +113,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::string& e
   sigemptyset(&none);
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&setup.attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&setup.attr, 0);
   posix_spawnattr_setsigmask(&setup.attr, &none);
   posix_spawnattr_setsigdefault(&setup.attr, &defaults);

@@ -69,8 +69,9 @@ Handle Credentials::refresh(Transport& transport, Callback done, WaitOptions opt
                         [done = std::move(done)](StatusOr<std::string> token) { done(token.status()); });
 }
 
-Handle Credentials::before_request(Transport& transport, std::string_view /*method*/, std::string_view /*url*/,
-                                   Headers headers, HeadersCallback done, WaitOptions options) const {
+Handle Credentials::before_request(Transport& transport, std::string_view /*method*/,
+                                   std::string_view /*url*/, Headers headers, HeadersCallback done,
+                                   WaitOptions options) const {
   auto on_token = [headers = std::move(headers), done = std::move(done), quota = quota_project_id_,
                    metric = usage_metric()](StatusOr<std::string> token) mutable {
     if (!token.ok()) {

@@ -44,9 +44,7 @@ constexpr std::chrono::milliseconds kLongestTimer = std::chrono::hours(24);
 
 Status cancelled_status(const char* why) { return Status(StatusCode::kCancelled, why); }
 
-bool has_line_break(std::string_view s) noexcept {
-  return s.find_first_of("\r\n") != std::string_view::npos;
-}
+bool has_line_break(std::string_view s) noexcept { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 }  // namespace
 
@@ -85,7 +83,8 @@ class Transfer final : public Cancellable, public std::enable_shared_from_this<T
 /// One watch_readable() registration, from the call until its final callback.
 class FdWatch final : public Cancellable, public std::enable_shared_from_this<FdWatch> {
  public:
-  FdWatch(CurlDriver::Impl* driver, std::shared_ptr<LoopQueue> queue, int fd, Transport::ReadyCallback on_ready)
+  FdWatch(CurlDriver::Impl* driver, std::shared_ptr<LoopQueue> queue, int fd,
+          Transport::ReadyCallback on_ready)
       : driver(driver), queue(std::move(queue)), fd(fd), on_ready(std::move(on_ready)) {}
 
   void cancel() noexcept override;
@@ -107,8 +106,8 @@ class CurlDriver::Impl {
  public:
   Impl(CurlDriver* owner, CurlDriverOptions options, std::shared_ptr<LoopQueue> queue)
       : owner_(owner), options_(std::move(options)), queue_(std::move(queue)) {
-    user_agent_ = options_.user_agent.empty() ? std::string("gauth/") + GAUTH_VERSION_STRING
-                                              : options_.user_agent;
+    user_agent_ =
+        options_.user_agent.empty() ? std::string("gauth/") + GAUTH_VERSION_STRING : options_.user_agent;
   }
 
   Status init(LoopHooks hooks, std::unique_ptr<EpollLoop> builtin);
@@ -171,7 +170,7 @@ class CurlDriver::Impl {
   CURLSH* share_ = nullptr;
   std::vector<CURL*> idle_easy_;
   std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
-  std::unordered_map<int, Interest> watched_;  // what libcurl asked us to watch
+  std::unordered_map<int, Interest> watched_;                        // what libcurl asked us to watch
   std::optional<std::pair<std::string, detail::UrlInfo>> last_url_;  // the last URL that passed the check
   std::unordered_map<int, std::shared_ptr<FdWatch>> fd_watches_;     // watch_readable() registrations
   std::vector<Transfer*> resolving_orphans_;  // cancelled while resolving; still in active_
@@ -328,7 +327,8 @@ Handle CurlDriver::Impl::watch_readable(int fd, ReadyCallback on_ready) {
     } else if (watch->cancel_requested.load(std::memory_order_acquire)) {
       end_watch(*watch, cancelled_status("fd watch cancelled"));
     } else if (watch->fd < 0) {
-      end_watch(*watch, Status(StatusCode::kInvalidArgument, "watch_readable: invalid fd " + std::to_string(watch->fd)));
+      end_watch(*watch, Status(StatusCode::kInvalidArgument,
+                               "watch_readable: invalid fd " + std::to_string(watch->fd)));
     } else if (fd_watches_.count(watch->fd) != 0 || watched_.count(watch->fd) != 0 ||
                watch->fd == queue_->wake_fd()) {
       end_watch(*watch, Status(StatusCode::kInvalidArgument,
@@ -604,8 +604,9 @@ void CurlDriver::Impl::start(const std::shared_ptr<Transfer>& transfer) {
   for (const auto& field : t.request.headers) {
     if (field.first.empty() || has_line_break(field.first) || has_line_break(field.second) ||
         field.first.find(':') != std::string::npos) {
-      complete(t, Status(StatusCode::kInvalidArgument,
-                         "invalid header field name or value (empty name, ':' in the name, or a line break)"));
+      complete(t,
+               Status(StatusCode::kInvalidArgument,
+                      "invalid header field name or value (empty name, ':' in the name, or a line break)"));
       return;
     }
   }
@@ -615,7 +616,8 @@ void CurlDriver::Impl::start(const std::shared_ptr<Transfer>& transfer) {
   } else {
     t.easy = curl_easy_init();
   }
-  Status configured = t.easy ? configure(t) : Status(StatusCode::kTransportError, "libcurl could not create a handle");
+  Status configured =
+      t.easy ? configure(t) : Status(StatusCode::kTransportError, "libcurl could not create a handle");
   if (configured.ok()) {
     CURLMcode rc = curl_multi_add_handle(multi_, t.easy);
     if (rc != CURLM_OK) {
@@ -830,8 +832,8 @@ StatusOr<HttpResponse> CurlDriver::Impl::result_of(Transfer& t, CURLcode code) {
                   what + ": the response body exceeds the " + std::to_string(t.body_cap) + "-byte limit");
   }
   if (t.headers_over_cap) {
-    return Status(StatusCode::kTransportError,
-                  what + ": the response headers exceed the " + std::to_string(kMaxHeaderBytes) + "-byte limit");
+    return Status(StatusCode::kTransportError, what + ": the response headers exceed the " +
+                                                   std::to_string(kMaxHeaderBytes) + "-byte limit");
   }
   if (t.out_of_memory) return Status(StatusCode::kTransportError, what + ": out of memory");
   std::string detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
@@ -854,13 +856,10 @@ StatusOr<HttpResponse> CurlDriver::Impl::result_of(Transfer& t, CURLcode code) {
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      return Status(StatusCode::kTransportError,
-                    what + ": TLS verification failed (" + detail +
-                        "); for a private CA, set CurlDriverOptions::ca_bundle");
-    case CURLE_URL_MALFORMAT:
-      return Status(StatusCode::kInvalidArgument, what + ": " + detail);
-    default:
-      return Status(StatusCode::kTransportError, what + " failed: " + detail);
+      return Status(StatusCode::kTransportError, what + ": TLS verification failed (" + detail +
+                                                     "); for a private CA, set CurlDriverOptions::ca_bundle");
+    case CURLE_URL_MALFORMAT: return Status(StatusCode::kInvalidArgument, what + ": " + detail);
+    default: return Status(StatusCode::kTransportError, what + " failed: " + detail);
   }
 }
 

@@ -21,7 +21,8 @@ constexpr char kNotFound[] =
     "https://cloud.google.com/docs/authentication/external/set-up-adc for more information.";
 constexpr char kCloudSdkWithoutQuotaProject[] =
     "Your application has authenticated using end user credentials from Google Cloud SDK without a quota "
-    "project. You might receive a \"quota exceeded\" or \"API not enabled\" error. See the following page for "
+    "project. You might receive a \"quota exceeded\" or \"API not enabled\" error. See the following page "
+    "for "
     "troubleshooting: https://cloud.google.com/docs/authentication/adc-troubleshooting/user-creds. ";
 // The types Python google-auth knows; gauth loads the first.
 constexpr const char* kKnownTypes[] = {"authorized_user",
@@ -45,14 +46,16 @@ std::string home_directory() {
   std::vector<char> buffer(size > 0 ? std::size_t(size) : 16384);
   passwd entry{};
   passwd* found = nullptr;
-  while (::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == ERANGE && buffer.size() < (1u << 20)) {
+  while (::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
+         buffer.size() < (1u << 20)) {
     buffer.resize(buffer.size() * 2);
   }
   return found != nullptr && found->pw_dir != nullptr ? found->pw_dir : "";
 }
 
 /// Loads `path`; `source` is what get_cred_info() reports.
-StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string& path, const std::string& source,
+StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string& path,
+                                                               const std::string& source,
                                                                DefaultCredentialsOptions options) {
   auto text = detail::read_text_file(path);
   if (!text.ok()) return text.status();
@@ -77,8 +80,8 @@ StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string
   auto loaded = oauth2::Credentials::from_authorized_user_info(*text, std::move(options.scopes),
                                                                std::move(options.options));
   if (!loaded.ok()) {
-    return Status(loaded.status().code(),
-                  "Failed to load authorized user credentials from " + path + ": " + loaded.status().message());
+    return Status(loaded.status().code(), "Failed to load authorized user credentials from " + path + ": " +
+                                              loaded.status().message());
   }
   std::shared_ptr<const oauth2::Credentials> credentials = *loaded;
   if (options.quota_project_id && !options.quota_project_id->empty()) {
@@ -99,14 +102,16 @@ std::string cloud_sdk_application_default_credentials_path() {
   return config + "/application_default_credentials.json";
 }
 
-StatusOr<std::shared_ptr<const oauth2::Credentials>> load_credentials_from_file(const std::string& path,
-                                                                                DefaultCredentialsOptions options) {
+StatusOr<std::shared_ptr<const oauth2::Credentials>> load_credentials_from_file(
+    const std::string& path, DefaultCredentialsOptions options) {
   return load_file(path, path, std::move(options));
 }
 
-StatusOr<std::shared_ptr<const oauth2::Credentials>> load_default_credentials(DefaultCredentialsOptions options) {
+StatusOr<std::shared_ptr<const oauth2::Credentials>> load_default_credentials(
+    DefaultCredentialsOptions options) {
   if (auto explicit_path = environment("GOOGLE_APPLICATION_CREDENTIALS")) {
-    return load_file(*explicit_path, *explicit_path + " file via the GOOGLE_APPLICATION_CREDENTIALS environment variable",
+    return load_file(*explicit_path,
+                     *explicit_path + " file via the GOOGLE_APPLICATION_CREDENTIALS environment variable",
                      std::move(options));
   }
   std::string gcloud_path = cloud_sdk_application_default_credentials_path();

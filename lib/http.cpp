@@ -17,16 +17,16 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 Headers::Headers(std::initializer_list<Field> fields) : fields_(fields) {}
 
 void Headers::set(std::string_view name, std::string_view value) {
-  auto it = std::find_if(fields_.begin(), fields_.end(),
-                         [&](const Field& f) { return iequals(f.first, name); });
+  auto it =
+      std::find_if(fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.first, name); });
   if (it == fields_.end()) {
     fields_.emplace_back(std::string(name), std::string(value));
     return;
   }
   it->second.assign(value.data(), value.size());
-  fields_.erase(std::remove_if(std::next(it), fields_.end(),
-                               [&](const Field& f) { return iequals(f.first, name); }),
-                fields_.end());
+  fields_.erase(
+      std::remove_if(std::next(it), fields_.end(), [&](const Field& f) { return iequals(f.first, name); }),
+      fields_.end());
 }
 
 void Headers::add(std::string name, std::string value) {
@@ -35,9 +35,9 @@ void Headers::add(std::string name, std::string value) {
 
 std::size_t Headers::erase(std::string_view name) {
   auto before = fields_.size();
-  fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
-                               [&](const Field& f) { return iequals(f.first, name); }),
-                fields_.end());
+  fields_.erase(
+      std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.first, name); }),
+      fields_.end());
   return before - fields_.size();
 }
 

@@ -13,7 +13,8 @@ template <typename Document>
 Status parse_error(const Document& doc, std::string_view what) {
   if (!doc.HasParseError()) return Status();
   return Status(StatusCode::kInvalidArgument,
-                std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
+                std::string(what) +
+                    " is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
                     " (at offset " + std::to_string(doc.GetErrorOffset()) + ")");
 }
 
@@ -37,13 +38,16 @@ JsonDocument::JsonDocument()
       stack_pool_(stack_, sizeof stack_),
       document_(&node_pool_, sizeof stack_ / 2, &stack_pool_) {}
 
-Status JsonDocument::parse(std::string_view text, std::string_view what) { return parse_into(document_, text, what); }
+Status JsonDocument::parse(std::string_view text, std::string_view what) {
+  return parse_into(document_, text, what);
+}
 
 Status JsonDocument::parse_in_place(std::string& text, std::string_view what) {
   // The in-place parser stops at the first NUL: one inside the text would
   // hide whatever follows it.
   if (text.find('\0') != std::string::npos) {
-    return Status(StatusCode::kInvalidArgument, std::string(what) + " is not valid JSON: it contains a NUL byte");
+    return Status(StatusCode::kInvalidArgument,
+                  std::string(what) + " is not valid JSON: it contains a NUL byte");
   }
   document_.ParseInsitu<rapidjson::kParseIterativeFlag>(text.data());
   return parse_error(document_, what);

@@ -75,8 +75,8 @@ class LoopQueue final : public Executor {
 
   const int wake_fd_;
   mutable std::mutex mutex_;
-  std::vector<Task> remote_;         // guarded by mutex_
-  std::vector<Task> local_;          // loop thread only
+  std::vector<Task> remote_;  // guarded by mutex_
+  std::vector<Task> local_;   // loop thread only
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> closed_{false};
 };

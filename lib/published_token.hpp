@@ -22,8 +22,8 @@ namespace gauth::detail {
 /// A sequence lock: the writer makes the sequence odd, stores, makes it even;
 /// a reader copies and retries if the sequence moved. Every shared word is an
 /// atomic (release stores, acquire loads: Boehm, "Can seqlocks get along with
-/// programming language memory models?"), so the copy is free of data races. Buffers outgrown by a longer token are retired, not freed,
-/// until the object dies: a reader may still be copying from them.
+/// programming language memory models?"), so the copy is free of data races. Buffers outgrown by a longer
+/// token are retired, not freed, until the object dies: a reader may still be copying from them.
 class PublishedToken {
  public:
   PublishedToken() = default;

@@ -49,9 +49,7 @@ StatusCode Status::code() const noexcept { return rep_ ? rep_->code : StatusCode
 const std::string& Status::message() const noexcept { return rep_ ? rep_->message : empty_string(); }
 bool Status::retryable() const noexcept { return rep_ && rep_->retryable; }
 int Status::http_status() const noexcept { return rep_ ? rep_->http_status : 0; }
-const std::string& Status::oauth_error() const noexcept {
-  return rep_ ? rep_->oauth_error : empty_string();
-}
+const std::string& Status::oauth_error() const noexcept { return rep_ ? rep_->oauth_error : empty_string(); }
 const std::string& Status::oauth_error_description() const noexcept {
   return rep_ ? rep_->oauth_error_description : empty_string();
 }
@@ -104,8 +102,7 @@ std::ostream& operator<<(std::ostream& os, const Status& status) { return os << 
 
 namespace detail {
 void status_or_value_of_error(const Status& status) noexcept {
-  std::fprintf(stderr, "gauth: StatusOr::value() called without a value: %s\n",
-               to_string(status).c_str());
+  std::fprintf(stderr, "gauth: StatusOr::value() called without a value: %s\n", to_string(status).c_str());
   std::abort();
 }
 }  // namespace detail

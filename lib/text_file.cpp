@@ -14,7 +14,8 @@ StatusOr<std::string> read_text_file(const std::string& path, std::size_t max_by
       path + " is larger than " + std::to_string(max_bytes / 1024) + " KiB: not a credentials file";
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status(StatusCode::kNotFound, "File " + path + " was not found.");
+    if (errno == ENOENT || errno == ENOTDIR)
+      return Status(StatusCode::kNotFound, "File " + path + " was not found.");
     return invalid("cannot read " + path + ": " + std::strerror(errno));
   }
   if (S_ISDIR(st.st_mode)) return invalid(path + " is a directory, not a credentials file");

@@ -71,9 +71,8 @@ class Reader {
 
 StatusOr<Clock::WallTime> parse_expiry(std::string_view text) {
   auto bad = [&](const char* why) {
-    return Status(StatusCode::kInvalidArgument,
-                  "invalid expiry \"" + printable_excerpt(text, 64) + "\": " + why +
-                      " (expected e.g. 2020-08-14T15:54:01Z)");
+    return Status(StatusCode::kInvalidArgument, "invalid expiry \"" + printable_excerpt(text, 64) +
+                                                    "\": " + why + " (expected e.g. 2020-08-14T15:54:01Z)");
   };
   Reader r(text);
   int year, month, day, hour, minute, second;
@@ -134,15 +133,16 @@ std::optional<Clock::WallTime> parse_http_date(std::string_view text) {
     if (month_name == kMonths[i]) month = i + 1;
   }
   Reader rest(text.substr(11, 14));
-  if (month == 0 || !rest.literal(' ') || !rest.digits(4, year) || !rest.literal(' ') || !rest.digits(2, hour) ||
-      !rest.literal(':') || !rest.digits(2, minute) || !rest.literal(':') || !rest.digits(2, second) ||
-      !rest.at_end()) {
+  if (month == 0 || !rest.literal(' ') || !rest.digits(4, year) || !rest.literal(' ') ||
+      !rest.digits(2, hour) || !rest.literal(':') || !rest.digits(2, minute) || !rest.literal(':') ||
+      !rest.digits(2, second) || !rest.at_end()) {
     return std::nullopt;
   }
   if (day < 1 || unsigned(day) > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
-  std::int64_t seconds = days_from_civil(year, month, unsigned(day)) * 86400 + hour * 3600 + minute * 60 + second;
+  std::int64_t seconds =
+      days_from_civil(year, month, unsigned(day)) * 86400 + hour * 3600 + minute * 60 + second;
   return Clock::WallTime(std::chrono::seconds(seconds));
 }
 

@@ -22,9 +22,8 @@ void Timer::cancel() noexcept {
   if (done()) return;
   try {
     // The callback must run on the loop thread; the heap entry is dropped lazily.
-    queue_->push([self = shared_from_this()] {
-      self->complete(Status(StatusCode::kCancelled, "timer cancelled"));
-    });
+    queue_->push(
+        [self = shared_from_this()] { self->complete(Status(StatusCode::kCancelled, "timer cancelled")); });
   } catch (...) {
     // Out of memory: the timer simply fires at its deadline.
   }

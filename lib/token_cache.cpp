@@ -30,7 +30,8 @@ Clock::SteadyTime steady_from_wall(const Clock& clock, Clock::WallTime when) {
 /// gone.
 class Waiter final : public Cancellable, public std::enable_shared_from_this<Waiter> {
  public:
-  Waiter(std::shared_ptr<TokenCache> cache, std::shared_ptr<Executor> executor, TokenCache::TokenCallback done)
+  Waiter(std::shared_ptr<TokenCache> cache, std::shared_ptr<Executor> executor,
+         TokenCache::TokenCallback done)
       : cache_(std::move(cache)), executor_(std::move(executor)), done_(std::move(done)) {}
 
   const std::shared_ptr<Executor>& executor() const noexcept { return executor_; }
@@ -91,12 +92,16 @@ class Waiter final : public Cancellable, public std::enable_shared_from_this<Wai
 class Fetch final : public std::enable_shared_from_this<Fetch> {
  public:
   Fetch(std::shared_ptr<TokenCache> cache, Transport& transport, bool background)
-      : transport(transport), executor(transport.executor()), background(background), cache_(std::move(cache)) {}
+      : transport(transport),
+        executor(transport.executor()),
+        background(background),
+        cache_(std::move(cache)) {}
 
   /// \context The fetch's loop thread.
   void begin() {
     if (aborted_) {
-      cache_->finish_fetch(*this, Status(StatusCode::kCancelled, "token refresh abandoned: nobody waits for it"));
+      cache_->finish_fetch(*this,
+                           Status(StatusCode::kCancelled, "token refresh abandoned: nobody waits for it"));
       return;
     }
     handle_ = cache_->source().fetch(transport, cache_->fetch_input(),
@@ -128,8 +133,8 @@ class Fetch final : public std::enable_shared_from_this<Fetch> {
 
 // ---- TokenCache ----------------------------------------------------------------
 
-TokenCache::TokenCache(std::shared_ptr<const TokenSource> source, const Clock& clock, TokenStateValues initial,
-                       TokenListener listener, FailureBackoff backoff)
+TokenCache::TokenCache(std::shared_ptr<const TokenSource> source, const Clock& clock,
+                       TokenStateValues initial, TokenListener listener, FailureBackoff backoff)
     : source_(std::move(source)), clock_(clock), listener_(std::move(listener)), backoff_policy_(backoff) {
   stored_.expiry = initial.expiry;
   stored_.refresh_token = std::move(initial.refresh_token);
@@ -200,7 +205,8 @@ void TokenCache::publish_token(std::string_view token) {
 void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
   if (grant.lifetime) {
     expiry_steady_ = now + *grant.lifetime;
-    stored_.expiry = clock_.wall_now() + std::chrono::duration_cast<Clock::WallTime::duration>(*grant.lifetime);
+    stored_.expiry =
+        clock_.wall_now() + std::chrono::duration_cast<Clock::WallTime::duration>(*grant.lifetime);
   } else if (grant.expiry) {
     stored_.expiry = grant.expiry;
     expiry_steady_ = steady_from_wall(clock_, *grant.expiry);
@@ -241,9 +247,11 @@ Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions optio
       // Usable now; a stale token also starts one background refresh.
       std::string token = *this->token();
       std::shared_ptr<Fetch> background;
-      if (state == TokenState::kStale && !in_flight_ && !in_backoff) background = start_fetch(transport, true);
+      if (state == TokenState::kStale && !in_flight_ && !in_backoff)
+        background = start_fetch(transport, true);
       lock.unlock();
-      transport.post([done = std::move(done), token = std::move(token)]() mutable { done(std::move(token)); });
+      transport.post(
+          [done = std::move(done), token = std::move(token)]() mutable { done(std::move(token)); });
       if (background) transport.post([background] { background->begin(); });
       return Handle();
     }
@@ -272,8 +280,9 @@ Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions optio
       auto w = weak.lock();
       if (!w) return;
       if (fired.ok()) {
-        w->withdraw(Status(StatusCode::kTimeout, "gave up waiting for a token after " + std::to_string(ms) + " ms")
-                        .with_retryable(true));
+        w->withdraw(
+            Status(StatusCode::kTimeout, "gave up waiting for a token after " + std::to_string(ms) + " ms")
+                .with_retryable(true));
       } else {
         // Cancelled: the waiter finished (then this does nothing), or its
         // driver is being destroyed.

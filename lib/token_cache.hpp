@@ -77,7 +77,7 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
   void withdraw_waiter(Waiter& waiter, const Status& why);
 
  private:
-  TokenState state_at(Clock::SteadyTime now) const;  // mutex held
+  TokenState state_at(Clock::SteadyTime now) const;              // mutex held
   void publish(const TokenGrant& grant, Clock::SteadyTime now);  // mutex held
   /// Publishes `token` for the fast path with the current expiry. Mutex held.
   void publish_token(std::string_view token);

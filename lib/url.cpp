@@ -78,7 +78,8 @@ std::optional<UrlInfo> parse_url(const std::string& url) {
   info.host = host ? host.get() : std::string();
   info.printable = info.scheme + "://" + info.host + (port ? std::string(":") + port.get() : "") +
                    (path ? path.get() : "/");
-  if (info.host.size() >= 2 && info.host.front() == '[') info.host = info.host.substr(1, info.host.size() - 2);
+  if (info.host.size() >= 2 && info.host.front() == '[')
+    info.host = info.host.substr(1, info.host.size() - 2);
   info.loopback = is_loopback_host(info.host);
   in6_addr address{};
   info.host_is_address = ::inet_pton(AF_INET, info.host.c_str(), &address) == 1 ||

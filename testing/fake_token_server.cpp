@@ -63,7 +63,9 @@ test::Reply to_reply(const TokenAnswer& answer) {
     case TokenAnswer::Fault::kNone: break;
     case TokenAnswer::Fault::kStall: reply.fault = test::Reply::Fault::kStall; break;
     case TokenAnswer::Fault::kReset: reply.fault = test::Reply::Fault::kReset; break;
-    case TokenAnswer::Fault::kCloseWithoutAnswer: reply.fault = test::Reply::Fault::kCloseWithoutResponse; break;
+    case TokenAnswer::Fault::kCloseWithoutAnswer:
+      reply.fault = test::Reply::Fault::kCloseWithoutResponse;
+      break;
     case TokenAnswer::Fault::kTruncate:
       reply.fault = test::Reply::Fault::kTruncate;
       reply.bytes = reply.body.size() / 2;
@@ -79,8 +81,8 @@ test::Reply to_reply(const TokenAnswer& answer) {
 TokenAnswer TokenAnswer::token(std::string access_token, int expires_in) {
   TokenAnswer a;
   a.headers = {{"Content-Type", "application/json; charset=utf-8"}};
-  a.body = "{\"access_token\": " + json_string(access_token) + ", \"expires_in\": " + std::to_string(expires_in) +
-           ", \"token_type\": \"Bearer\"}";
+  a.body = "{\"access_token\": " + json_string(access_token) +
+           ", \"expires_in\": " + std::to_string(expires_in) + ", \"token_type\": \"Bearer\"}";
   return a;
 }
 
@@ -157,7 +159,8 @@ std::optional<std::string> ReceivedTokenRequest::form_field(std::string_view nam
 
 class FakeTokenServer::Impl {
  public:
-  explicit Impl(Tls tls) : server_(tls == Tls::kOn ? test::TestServer::Tls::kOn : test::TestServer::Tls::kOff) {
+  explicit Impl(Tls tls)
+      : server_(tls == Tls::kOn ? test::TestServer::Tls::kOn : test::TestServer::Tls::kOff) {
     server_.set_handler([this](const test::RecordedRequest&) { return next_reply(); });
   }
 
@@ -184,7 +187,8 @@ StatusOr<std::unique_ptr<FakeTokenServer>> FakeTokenServer::start(Tls tls) {
   try {
     return std::unique_ptr<FakeTokenServer>(new FakeTokenServer(std::make_unique<Impl>(tls)));
   } catch (const std::exception& e) {
-    return Status(StatusCode::kTransportError, std::string("cannot start the fake token server: ") + e.what());
+    return Status(StatusCode::kTransportError,
+                  std::string("cannot start the fake token server: ") + e.what());
   }
 }
 

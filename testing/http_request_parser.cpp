@@ -41,10 +41,14 @@ std::optional<std::size_t> parse_hex(std::string_view digits) noexcept {
   std::size_t value = 0;
   for (char c : digits) {
     int digit;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
+    else
+      return std::nullopt;
     value = value * 16 + std::size_t(digit);
   }
   return value;
@@ -138,7 +142,8 @@ ParsedRequest parse_chunked_body(std::string_view buffer, std::size_t pos, Parse
     pos = line_end + kCrlf.size();
     if (*size == 0) break;
     if (buffer.size() - pos < *size + kCrlf.size()) return incomplete(false);
-    if (buffer.substr(pos + *size, kCrlf.size()) != kCrlf) return malformed("chunk data not followed by CRLF");
+    if (buffer.substr(pos + *size, kCrlf.size()) != kCrlf)
+      return malformed("chunk data not followed by CRLF");
     body.append(buffer.substr(pos, *size));
     pos += *size + kCrlf.size();
   }
@@ -186,7 +191,8 @@ ParsedRequest parse_request(std::string_view buffer) {
   // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3).
   if (request.header_count("transfer-encoding") > 0) {
     std::string_view last_coding;
-    for_each_list_element(request, "transfer-encoding", [&](std::string_view coding) { last_coding = coding; });
+    for_each_list_element(request, "transfer-encoding",
+                          [&](std::string_view coding) { last_coding = coding; });
     if (!equals_ignoring_case(last_coding, "chunked")) return malformed("unsupported transfer coding");
     return parse_chunked_body(buffer, body_start, std::move(parsed), expects_continue);
   }

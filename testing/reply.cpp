@@ -41,25 +41,18 @@ Reply Reply::with_fault(Fault fault) {
   reply.fault = fault;
   // Defaults that make each fault observable as documented in the header.
   switch (fault) {
-    case Fault::kStallAfterHeaders:
-      reply.body.assign(64, 'x');
-      break;
-    case Fault::kSlowDrip:
-      reply.body = "drip";
-      break;
+    case Fault::kStallAfterHeaders: reply.body.assign(64, 'x'); break;
+    case Fault::kSlowDrip: reply.body = "drip"; break;
     case Fault::kTruncate:
       reply.body.assign(1024, 'x');
       reply.bytes = 512;
       break;
-    case Fault::kGarbage:
-      reply.body = "this is not HTTP\r\n\r\n";
-      break;
+    case Fault::kGarbage: reply.body = "this is not HTTP\r\n\r\n"; break;
     case Fault::kNone:
     case Fault::kStall:
     case Fault::kReset:  // bytes 0: the reset is the first thing the client sees
     case Fault::kEndlessBody:
-    case Fault::kCloseWithoutResponse:
-      break;
+    case Fault::kCloseWithoutResponse: break;
   }
   return reply;
 }

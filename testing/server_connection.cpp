@@ -50,12 +50,9 @@ void ServerConnection::on_events(std::uint32_t epoll_events) {
       case IoStatus::kDone:
         phase_ = Phase::kReading;
         break;  // the request may have come in the same flight: read now
-      case IoStatus::kWouldBlock:
-        return;
+      case IoStatus::kWouldBlock: return;
       case IoStatus::kEnded:
-      case IoStatus::kFailed:
-        close_now();
-        return;
+      case IoStatus::kFailed: close_now(); return;
     }
   }
   receive();
@@ -66,17 +63,10 @@ void ServerConnection::on_deadline(Clock::time_point now) {
   if (!deadline_ || now < *deadline_) return;
   deadline_.reset();
   switch (phase_) {
-    case Phase::kDelaying:
-      start_reply();
-      break;
-    case Phase::kDripping:
-      drip_next_byte(now);
-      break;
-    case Phase::kAwaitingAck:
-      reset_once_sent(now);
-      break;
-    default:
-      break;
+    case Phase::kDelaying: start_reply(); break;
+    case Phase::kDripping: drip_next_byte(now); break;
+    case Phase::kAwaitingAck: reset_once_sent(now); break;
+    default: break;
   }
   advance();
 }
@@ -102,14 +92,9 @@ void ServerConnection::receive() {
         if (phase_ != Phase::kHolding) in_.append(buffer, result.bytes);
         budget -= std::min(budget, result.bytes);
         break;
-      case IoStatus::kWouldBlock:
-        return;
-      case IoStatus::kEnded:
-        client_finished_ = true;
-        return;
-      case IoStatus::kFailed:
-        close_now();
-        return;
+      case IoStatus::kWouldBlock: return;
+      case IoStatus::kEnded: client_finished_ = true; return;
+      case IoStatus::kFailed: close_now(); return;
     }
   }
 }
@@ -180,9 +165,7 @@ void ServerConnection::start_reply() {
       out_ += encode_response(reply_, closing, head_only_);
       begin_sending(after_complete_reply);
       break;
-    case Fault::kStall:
-      phase_ = Phase::kHolding;
-      break;
+    case Fault::kStall: phase_ = Phase::kHolding; break;
     case Fault::kStallAfterHeaders:
       out_ += encode_head(reply_, BodyFraming::kContentLength, closing);
       begin_sending(AfterSending::kHold);
@@ -207,9 +190,7 @@ void ServerConnection::start_reply() {
       out_ += encode_head(reply_, BodyFraming::kChunked, closing);
       phase_ = Phase::kStreaming;
       break;
-    case Fault::kCloseWithoutResponse:
-      close_gracefully();
-      break;
+    case Fault::kCloseWithoutResponse: close_gracefully(); break;
     case Fault::kGarbage:
       out_ += reply_.body;
       begin_sending(AfterSending::kClose);
@@ -240,9 +221,7 @@ void ServerConnection::flush() {
     out_.clear();
     out_sent_ = 0;
     switch (phase_) {
-      case Phase::kSending:
-        finish_sending();
-        return;
+      case Phase::kSending: finish_sending(); return;
       case Phase::kDripping:
         if (drip_fed_ == drip_.size()) finish_sending();
         return;
@@ -252,8 +231,7 @@ void ServerConnection::flush() {
         if (++refills > kEndlessChunksPerEvent) return;
         out_ = endless_chunk();
         break;
-      default:
-        return;
+      default: return;
     }
   }
 }
@@ -267,12 +245,8 @@ void ServerConnection::finish_sending() {
         phase_ = Phase::kReading;
       }
       break;
-    case AfterSending::kClose:
-      close_gracefully();
-      break;
-    case AfterSending::kHold:
-      phase_ = Phase::kHolding;
-      break;
+    case AfterSending::kClose: close_gracefully(); break;
+    case AfterSending::kHold: phase_ = Phase::kHolding; break;
     case AfterSending::kReset: {
       phase_ = Phase::kAwaitingAck;
       Clock::time_point now = Clock::now();

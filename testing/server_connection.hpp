@@ -82,11 +82,11 @@ class ServerConnection {
   Phase phase_;
   std::optional<Clock::time_point> deadline_;
 
-  std::string in_;  // received bytes not yet consumed by a request
+  std::string in_;                // received bytes not yet consumed by a request
   bool client_finished_ = false;  // the client sent FIN / close_notify
   bool continue_sent_ = false;    // "100 Continue" already sent for the current request
 
-  Reply reply_;  // the answer to the current request
+  Reply reply_;                     // the answer to the current request
   bool head_only_ = false;          // the current request is HEAD
   bool client_keeps_alive_ = true;  // the current request allows another one after it
   AfterSending after_sending_ = AfterSending::kKeepAlive;

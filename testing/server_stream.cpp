@@ -32,11 +32,8 @@ ServerStream::ServerStream(UniqueFd socket, SSL_CTX* tls) : socket_(std::move(so
 IoStatus ServerStream::classify_tls_result(int result) {
   wants_write_ = false;
   switch (SSL_get_error(ssl_.get(), result)) {
-    case SSL_ERROR_WANT_READ:
-      return IoStatus::kWouldBlock;
-    case SSL_ERROR_WANT_WRITE:
-      wants_write_ = true;
-      return IoStatus::kWouldBlock;
+    case SSL_ERROR_WANT_READ: return IoStatus::kWouldBlock;
+    case SSL_ERROR_WANT_WRITE: wants_write_ = true; return IoStatus::kWouldBlock;
     case SSL_ERROR_ZERO_RETURN:  // close_notify, or plain EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
       return IoStatus::kEnded;
     default:

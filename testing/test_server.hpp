@@ -22,7 +22,7 @@ namespace gauth::test {
 /// One request as the server received it.
 struct RecordedRequest {
   std::string method;
-  std::string target;  // path and query, as on the request line
+  std::string target;                                        // path and query, as on the request line
   std::vector<std::pair<std::string, std::string>> headers;  // in order, as received
   std::string body;
   std::size_t connection_id = 0;  // which accepted connection carried it (1, 2, ...)
@@ -36,15 +36,15 @@ struct RecordedRequest {
 /// What the server does with one request. `delay` applies before any fault.
 struct Reply {
   enum class Fault {
-    kNone,             // send the response normally
-    kStall,            // read the request, send nothing, hold the connection open
-    kStallAfterHeaders,// send status line and headers (with Content-Length), then nothing
-    kSlowDrip,         // send the whole response one byte every `drip_interval`
-    kTruncate,         // announce Content-Length of body.size(), send `bytes` of it, close
-    kReset,            // send `bytes` bytes of the response, then reset (RST) the connection
-    kEndlessBody,      // chunked body that never ends (until the client goes away)
+    kNone,                  // send the response normally
+    kStall,                 // read the request, send nothing, hold the connection open
+    kStallAfterHeaders,     // send status line and headers (with Content-Length), then nothing
+    kSlowDrip,              // send the whole response one byte every `drip_interval`
+    kTruncate,              // announce Content-Length of body.size(), send `bytes` of it, close
+    kReset,                 // send `bytes` bytes of the response, then reset (RST) the connection
+    kEndlessBody,           // chunked body that never ends (until the client goes away)
     kCloseWithoutResponse,  // read the request, close the connection cleanly
-    kGarbage,          // send `body` as raw bytes (not HTTP), then close
+    kGarbage,               // send `body` as raw bytes (not HTTP), then close
   };
 
   int status = 200;
@@ -104,7 +104,7 @@ class TestServer {
 
   std::vector<RecordedRequest> requests() const;
   std::size_t request_count() const;
-  std::size_t connection_count() const;  // connections accepted so far
+  std::size_t connection_count() const;       // connections accepted so far
   std::size_t open_connection_count() const;  // connections currently open
   /// Waits until at least `n` requests arrived; false on timeout.
   bool wait_for_requests(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;

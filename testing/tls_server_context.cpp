@@ -20,7 +20,8 @@ namespace {
 
 }  // namespace
 
-TlsServerContext::TlsServerContext(const std::string& certificate_chain_pem, const std::string& private_key_pem)
+TlsServerContext::TlsServerContext(const std::string& certificate_chain_pem,
+                                   const std::string& private_key_pem)
     : context_(SSL_CTX_new(TLS_server_method())) {
   if (!context_) fail("SSL_CTX_new");
   SSL_CTX* context = context_.get();
@@ -37,7 +38,8 @@ TlsServerContext::TlsServerContext(const std::string& certificate_chain_pem, con
   struct FreeBio {
     void operator()(BIO* bio) const noexcept { BIO_free(bio); }
   };
-  std::unique_ptr<BIO, FreeBio> certificates(BIO_new_mem_buf(certificate_chain_pem.data(), int(certificate_chain_pem.size())));
+  std::unique_ptr<BIO, FreeBio> certificates(
+      BIO_new_mem_buf(certificate_chain_pem.data(), int(certificate_chain_pem.size())));
   X509* leaf = PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr);
   if (leaf == nullptr) fail("cannot read the server certificate");
   int used = SSL_CTX_use_certificate(context, leaf);

@@ -128,7 +128,8 @@ class GAUTH_EXPORT Credentials {
   }
 
  protected:
-  Credentials(std::shared_ptr<detail::TokenCache> cache, std::optional<std::string> quota_project_id) noexcept;
+  Credentials(std::shared_ptr<detail::TokenCache> cache,
+              std::optional<std::string> quota_project_id) noexcept;
   const std::shared_ptr<detail::TokenCache>& cache() const noexcept { return cache_; }
 
  private:

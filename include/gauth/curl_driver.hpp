@@ -109,8 +109,7 @@ class GAUTH_EXPORT CurlDriver final : public Transport {
   /// A driver serviced by the application's loop through `hooks`. The
   /// constructor already calls hooks.watch() for the driver's wake-up fd.
   /// \context Call on the loop thread.
-  static StatusOr<std::unique_ptr<CurlDriver>> create(LoopHooks hooks,
-                                                      CurlDriverOptions options = {});
+  static StatusOr<std::unique_ptr<CurlDriver>> create(LoopHooks hooks, CurlDriverOptions options = {});
 
   ~CurlDriver() override;
   CurlDriver(const CurlDriver&) = delete;

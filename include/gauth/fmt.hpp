@@ -38,6 +38,7 @@ template <>
 struct fmt::formatter<gauth::TokenState> : gauth::detail::ToStringFormatter<gauth::TokenState> {};
 /// The credentials without any secret (see gauth::oauth2::to_string).
 template <>
-struct fmt::formatter<gauth::oauth2::Credentials> : gauth::detail::ToStringFormatter<gauth::oauth2::Credentials> {};
+struct fmt::formatter<gauth::oauth2::Credentials>
+    : gauth::detail::ToStringFormatter<gauth::oauth2::Credentials> {};
 
 #endif  // GAUTH_FMT_HPP

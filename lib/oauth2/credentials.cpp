@@ -27,7 +27,8 @@ namespace {
 std::shared_ptr<TokenCache> make_cache(const std::shared_ptr<const RefreshGrantSource>& source,
                                        TokenStateValues initial) {
   const UserCredentialsConfig& config = source->config();
-  return std::make_shared<TokenCache>(source, *config.clock, std::move(initial), config.extras().token_listener);
+  return std::make_shared<TokenCache>(source, *config.clock, std::move(initial),
+                                      config.extras().token_listener);
 }
 
 Status invalid(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
@@ -36,7 +37,8 @@ Status invalid(std::string message) { return Status(StatusCode::kInvalidArgument
 StatusOr<std::optional<std::string>> info_string(const rapidjson::Value& info, const char* name) {
   auto it = info.FindMember(name);
   if (it == info.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
-  if (!it->value.IsString()) return invalid(std::string("Authorized user info field ") + name + " is not a string.");
+  if (!it->value.IsString())
+    return invalid(std::string("Authorized user info field ") + name + " is not a string.");
   return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
 }
 
@@ -46,7 +48,8 @@ std::vector<std::string> split_on_spaces(std::string_view s) {
   std::size_t start = 0;
   for (;;) {
     std::size_t space = s.find(' ', start);
-    out.emplace_back(s.substr(start, space == std::string_view::npos ? std::string_view::npos : space - start));
+    out.emplace_back(
+        s.substr(start, space == std::string_view::npos ? std::string_view::npos : space - start));
     if (space == std::string_view::npos) return out;
     start = space + 1;
   }
@@ -70,10 +73,10 @@ Credentials::Builder::~Builder() = default;
 Credentials::Builder::Builder(Builder&&) noexcept = default;
 Credentials::Builder& Credentials::Builder::operator=(Builder&&) noexcept = default;
 
-#define GAUTH_BUILDER_SETTER(name, type, target)          \
+#define GAUTH_BUILDER_SETTER(name, type, target)                 \
   Credentials::Builder& Credentials::Builder::name(type value) { \
-    target = std::move(value);                            \
-    return *this;                                         \
+    target = std::move(value);                                   \
+    return *this;                                                \
   }
 GAUTH_BUILDER_SETTER(token, std::optional<std::string>, state_->initial.token)
 GAUTH_BUILDER_SETTER(expiry, std::optional<Clock::WallTime>, state_->initial.expiry)
@@ -88,7 +91,8 @@ GAUTH_BUILDER_SETTER(client_secret, std::optional<std::string>, state_->config.c
 GAUTH_BUILDER_SETTER(scopes, std::optional<std::vector<std::string>>, state_->config.scopes)
 GAUTH_BUILDER_SETTER(default_scopes, std::optional<std::vector<std::string>>, state_->config.default_scopes)
 GAUTH_BUILDER_SETTER(refresh_handler, RefreshHandler, state_->config.extras_for_writing().refresh_handler)
-GAUTH_BUILDER_SETTER(trust_boundary, std::optional<std::string>, state_->config.extras_for_writing().trust_boundary)
+GAUTH_BUILDER_SETTER(trust_boundary, std::optional<std::string>,
+                     state_->config.extras_for_writing().trust_boundary)
 GAUTH_BUILDER_SETTER(account, std::string, state_->config.extras_for_writing().account)
 GAUTH_BUILDER_SETTER(token_listener, TokenListener, state_->config.extras_for_writing().token_listener)
 GAUTH_BUILDER_SETTER(credential_source, std::optional<std::string>,
@@ -102,7 +106,8 @@ Credentials::Builder& Credentials::Builder::refresh_timeout(std::chrono::millise
 
 Credentials::Builder& Credentials::Builder::universe_domain(std::string universe_domain) {
   // Python: `universe_domain or "googleapis.com"`.
-  state_->config.universe_domain = universe_domain.empty() ? kDefaultUniverseDomain : std::move(universe_domain);
+  state_->config.universe_domain =
+      universe_domain.empty() ? kDefaultUniverseDomain : std::move(universe_domain);
   return *this;
 }
 
@@ -134,20 +139,20 @@ Status load_authorized_user_info(const rapidjson::Value& info, std::optional<std
     if (!info.HasMember(key)) missing.emplace_back(key);
   }
   if (!missing.empty()) {
-    return invalid("Authorized user info was not in the expected format, missing fields " + join(missing, ", ") +
-                   ".");
+    return invalid("Authorized user info was not in the expected format, missing fields " +
+                   join(missing, ", ") + ".");
   }
 
-  const char* keys[] = {"token", "refresh_token", "client_id", "client_secret", "quota_project_id",
-                        "rapt_token", "universe_domain", "account", "expiry"};
+  const char* keys[] = {"token",      "refresh_token",   "client_id", "client_secret", "quota_project_id",
+                        "rapt_token", "universe_domain", "account",   "expiry"};
   std::optional<std::string> values[std::size(keys)];
   for (std::size_t i = 0; i < std::size(keys); ++i) {
     auto value = info_string(info, keys[i]);
     if (!value.ok()) return value.status();
     values[i] = std::move(*value);
   }
-  auto& [token, refresh_token, client_id, client_secret, quota_project_id, rapt_token, universe_domain, account,
-         expiry_text] = values;
+  auto& [token, refresh_token, client_id, client_secret, quota_project_id, rapt_token, universe_domain,
+         account, expiry_text] = values;
 
   b.initial = TokenStateValues{};
   b.initial.token = std::move(token);
@@ -169,7 +174,8 @@ Status load_authorized_user_info(const rapidjson::Value& info, std::optional<std
     } else if (it->value.IsArray()) {
       std::vector<std::string> list;
       for (const auto& item : it->value.GetArray()) {
-        if (!item.IsString()) return invalid("Authorized user info field scopes has an item that is not a string.");
+        if (!item.IsString())
+          return invalid("Authorized user info field scopes has an item that is not a string.");
         list.emplace_back(item.GetString(), item.GetStringLength());
       }
       c.scopes = std::move(list);
@@ -183,7 +189,8 @@ Status load_authorized_user_info(const rapidjson::Value& info, std::optional<std
   c.client_id = std::move(client_id);
   c.client_secret = std::move(client_secret);
   b.quota_project_id = std::move(quota_project_id);
-  c.universe_domain = universe_domain && !universe_domain->empty() ? *universe_domain : kDefaultUniverseDomain;
+  c.universe_domain =
+      universe_domain && !universe_domain->empty() ? *universe_domain : kDefaultUniverseDomain;
   auto& extras = c.extras_for_writing();
   extras.account = account.value_or("");
   if (auto it = info.FindMember("trust_boundary"); it != info.MemberEnd() && !it->value.IsNull()) {
@@ -213,7 +220,8 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_f
   if (!parsed.ok()) return parsed.status();
   Status loaded = load_authorized_user_info(*parsed, std::move(scopes), *options.state_);
   if (!loaded.ok()) {
-    return Status(loaded.code(), "Failed to load authorized user credentials from " + path + ": " + loaded.message());
+    return Status(loaded.code(),
+                  "Failed to load authorized user credentials from " + path + ": " + loaded.message());
   }
   return options.build();
 }
@@ -221,7 +229,8 @@ StatusOr<std::shared_ptr<const Credentials>> Credentials::from_authorized_user_f
 // ---- the object --------------------------------------------------------------------
 
 Credentials::Credentials(const Private&, std::shared_ptr<const RefreshGrantSource> source,
-                         std::shared_ptr<gauth::detail::TokenCache> cache, std::optional<std::string> quota_project_id)
+                         std::shared_ptr<gauth::detail::TokenCache> cache,
+                         std::optional<std::string> quota_project_id)
     : gauth::Credentials(std::move(cache), std::move(quota_project_id)),
       source_(std::move(source)),
       config_(source_->config()) {}
@@ -230,7 +239,9 @@ Credentials::~Credentials() = default;
 
 const std::optional<std::string>& Credentials::token_uri() const noexcept { return config_.token_uri; }
 const std::optional<std::string>& Credentials::client_id() const noexcept { return config_.client_id; }
-const std::optional<std::string>& Credentials::client_secret() const noexcept { return config_.client_secret; }
+const std::optional<std::string>& Credentials::client_secret() const noexcept {
+  return config_.client_secret;
+}
 const std::optional<std::vector<std::string>>& Credentials::scopes() const noexcept { return config_.scopes; }
 const std::optional<std::vector<std::string>>& Credentials::default_scopes() const noexcept {
   return config_.default_scopes;
@@ -240,7 +251,9 @@ const std::string& Credentials::account() const noexcept { return config_.extras
 const std::optional<std::string>& Credentials::trust_boundary() const noexcept {
   return config_.extras().trust_boundary;
 }
-const RefreshHandler& Credentials::refresh_handler() const noexcept { return config_.extras().refresh_handler; }
+const RefreshHandler& Credentials::refresh_handler() const noexcept {
+  return config_.extras().refresh_handler;
+}
 
 std::optional<std::string> Credentials::refresh_token() const { return cache()->values().refresh_token; }
 std::optional<std::string> Credentials::id_token() const { return cache()->values().id_token; }
@@ -251,8 +264,9 @@ std::optional<std::vector<std::string>> Credentials::granted_scopes() const {
 
 bool Credentials::has_scopes(const std::vector<std::string>& wanted) const {
   const std::vector<std::string>& have = config_.requested_scopes();
-  return std::all_of(wanted.begin(), wanted.end(),
-                     [&](const std::string& s) { return std::find(have.begin(), have.end(), s) != have.end(); });
+  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& s) {
+    return std::find(have.begin(), have.end(), s) != have.end();
+  });
 }
 
 std::string Credentials::to_json(const std::vector<std::string>& strip) const {
@@ -285,7 +299,8 @@ std::optional<CredentialInfo> Credentials::get_cred_info() const {
   return info;
 }
 
-std::shared_ptr<const Credentials> Credentials::with_quota_project(std::optional<std::string> quota_project_id) const {
+std::shared_ptr<const Credentials> Credentials::with_quota_project(
+    std::optional<std::string> quota_project_id) const {
   return std::make_shared<const Credentials>(Private{}, source_, cache(), std::move(quota_project_id));
 }
 
@@ -301,7 +316,8 @@ std::shared_ptr<const Credentials> Credentials::copy_with(
   auto source = std::make_shared<const RefreshGrantSource>(std::move(config));
   // A new cache, starting from the current token, expiry and refresh token.
   auto cache_copy = make_cache(source, cache()->values());
-  return std::make_shared<const Credentials>(Private{}, std::move(source), std::move(cache_copy), quota_project_id());
+  return std::make_shared<const Credentials>(Private{}, std::move(source), std::move(cache_copy),
+                                             quota_project_id());
 }
 
 std::shared_ptr<const Credentials> Credentials::with_token_uri(std::optional<std::string> token_uri) const {
@@ -328,7 +344,8 @@ std::string to_string(const Credentials& c) {
     out << "]";
   }
   if (c.quota_project_id()) out << ", quota_project_id=" << *c.quota_project_id();
-  out << ", token_uri=" << (c.token_uri() ? gauth::detail::printable_url(*c.token_uri()) : std::string("<none>"))
+  out << ", token_uri="
+      << (c.token_uri() ? gauth::detail::printable_url(*c.token_uri()) : std::string("<none>"))
       << ", universe_domain=" << c.universe_domain();
   if (!c.account().empty()) out << ", account=" << c.account();
   out << ", token=" << set(c.token().has_value()) << ", refresh_token=" << set(c.refresh_token().has_value())
@@ -338,6 +355,8 @@ std::string to_string(const Credentials& c) {
   return out.str();
 }
 
-std::ostream& operator<<(std::ostream& os, const Credentials& credentials) { return os << to_string(credentials); }
+std::ostream& operator<<(std::ostream& os, const Credentials& credentials) {
+  return os << to_string(credentials);
+}
 
 }  // namespace gauth::oauth2

@@ -35,7 +35,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-
 /// One run of gcloud: its pipes and its exit watched by the loop, bounded by
 /// a timeout. \context The loop thread only (cancel() is called from a task
 /// the Fetch posts to this loop).
@@ -49,9 +48,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     if (!child.ok()) {
       // Not inline: the caller is still inside fetch().
       finished_ = true;
-      transport_.post([done = std::move(done_), error = failure("cannot run gcloud: " + child.status().message())] {
-        done(error);
-      });
+      transport_.post([done = std::move(done_),
+                       error = failure("cannot run gcloud: " + child.status().message())] { done(error); });
       return;
     }
     child_ = std::move(*child);
@@ -118,8 +116,9 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
         // stderr is drained to the end (so the child never blocks on it) but
         // only its beginning is kept.
         if (stream == Stream::kStdout || sink.size() < kMaxStderrKept) {
-          sink.append(buf, std::min(std::size_t(n), stream == Stream::kStdout ? std::size_t(n)
-                                                                             : kMaxStderrKept - sink.size()));
+          sink.append(buf,
+                      std::min(std::size_t(n),
+                               stream == Stream::kStdout ? std::size_t(n) : kMaxStderrKept - sink.size()));
         }
         continue;
       }
@@ -157,7 +156,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     std::string detail = err.empty() ? "" : ": " + err;
     if (status != -1 && WIFSIGNALED(status)) {
       int sig = WTERMSIG(status);
-      return failure("gcloud was killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")" + detail);
+      return failure("gcloud was killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")" +
+                     detail);
     }
     if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
       return failure("gcloud exited with status " + std::to_string(WEXITSTATUS(status)) + detail);
@@ -169,7 +169,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     if (options_.cache_lifetime) {
       // Fresh for cache_lifetime, then stale for the refresh threshold.
       auto longest = std::chrono::duration_cast<std::chrono::seconds>(gauth::detail::kLongestWait);
-      grant.lifetime = std::clamp(*options_.cache_lifetime, std::chrono::seconds(0), longest) + kRefreshThreshold;
+      grant.lifetime =
+          std::clamp(*options_.cache_lifetime, std::chrono::seconds(0), longest) + kRefreshThreshold;
     }
     return grant;
   }

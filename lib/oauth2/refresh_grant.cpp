@@ -21,12 +21,13 @@ constexpr char kNecessaryFields[] =
     "refresh_token, token_uri, client_id, and client_secret.";
 
 Status universe_domain_error(const std::string& universe_domain) {
-  return Status(StatusCode::kRefreshError,
-                "User credential refresh is only supported in the default googleapis.com universe domain, but the "
-                "current universe domain is " +
-                    universe_domain +
-                    ". If you created the credential with an access token, it's likely that the provided token is "
-                    "expired now, please update your code with a valid token.");
+  return Status(
+      StatusCode::kRefreshError,
+      "User credential refresh is only supported in the default googleapis.com universe domain, but the "
+      "current universe domain is " +
+          universe_domain +
+          ". If you created the credential with an access token, it's likely that the provided token is "
+          "expired now, please update your code with a valid token.");
 }
 
 double uniform(double low, double high) {
@@ -45,8 +46,8 @@ void post_result(Transport& transport, TokenSource::Done done, StatusOr<TokenGra
 /// token cache, whose Fetch cancels it from a task posted to this loop.
 class GrantRun final : public Cancellable, public std::enable_shared_from_this<GrantRun> {
  public:
-  GrantRun(Transport& transport, RefreshGrantRequest request, RetryPolicy policy, std::chrono::milliseconds timeout,
-           bool fresh_connection, TokenSource::Done done)
+  GrantRun(Transport& transport, RefreshGrantRequest request, RetryPolicy policy,
+           std::chrono::milliseconds timeout, bool fresh_connection, TokenSource::Done done)
       : transport_(transport),
         request_(std::move(request)),
         policy_(policy),
@@ -73,8 +74,9 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
     HttpRequest http = refresh_grant_http_request(request_);
     http.timeout = std::max(left, std::chrono::milliseconds(1));
     http.fresh_connection = fresh_connection_;
-    http_ = transport_.send(std::move(http),
-                            [self = shared_from_this()](StatusOr<HttpResponse> r) { self->on_answer(std::move(r)); });
+    http_ = transport_.send(std::move(http), [self = shared_from_this()](StatusOr<HttpResponse> r) {
+      self->on_answer(std::move(r));
+    });
   }
 
   void on_answer(StatusOr<HttpResponse> response) {
@@ -86,10 +88,10 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
     if (response.ok()) {
       answer = read_token_answer(std::move(*response), request_, transport_.wall_now());
     } else if (response.status().code() == StatusCode::kTimeout && transport_.now() >= deadline_) {
-      finish(Status(StatusCode::kTimeout, "token refresh timed out after " + std::to_string(timeout_.count()) +
-                                              " ms (" + std::to_string(attempts_) +
-                                              (attempts_ == 1 ? " attempt): " : " attempts): ") +
-                                              response.status().message())
+      finish(Status(StatusCode::kTimeout,
+                    "token refresh timed out after " + std::to_string(timeout_.count()) + " ms (" +
+                        std::to_string(attempts_) + (attempts_ == 1 ? " attempt): " : " attempts): ") +
+                        response.status().message())
                  .with_retryable(true));
       return;
     } else {
@@ -99,15 +101,9 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
       answer.error = response.status();
     }
     switch (answer.kind) {
-      case TokenAnswer::Kind::kGrant:
-        finish(std::move(answer.grant));
-        return;
-      case TokenAnswer::Kind::kFinal:
-        finish(answer.error);
-        return;
-      case TokenAnswer::Kind::kRetryable:
-        retry_later(answer);
-        return;
+      case TokenAnswer::Kind::kGrant: finish(std::move(answer.grant)); return;
+      case TokenAnswer::Kind::kFinal: finish(answer.error); return;
+      case TokenAnswer::Kind::kRetryable: retry_later(answer); return;
     }
   }
 
@@ -117,8 +113,8 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
       return;
     }
     double base = double(policy_.initial_wait.count()) * std::pow(policy_.multiplier, attempts_ - 1);
-    auto wait = std::chrono::milliseconds(
-        std::llround(base * uniform(1.0 - policy_.jitter, 1.0 + policy_.jitter)));
+    auto wait =
+        std::chrono::milliseconds(std::llround(base * uniform(1.0 - policy_.jitter, 1.0 + policy_.jitter)));
     if (answer.retry_after) wait = std::max<std::chrono::milliseconds>(wait, *answer.retry_after);
     if (transport_.now() + wait >= deadline_) {
       finish(answer.error);  // no time left to wait as the server asked
@@ -159,7 +155,10 @@ class GrantRun final : public Cancellable, public std::enable_shared_from_this<G
 class HandlerRun final : public Cancellable, public std::enable_shared_from_this<HandlerRun> {
  public:
   HandlerRun(Transport& transport, std::shared_ptr<const RefreshGrantSource> source, TokenSource::Done done)
-      : transport_(transport), source_(std::move(source)), config_(source_->config()), done_(std::move(done)) {}
+      : transport_(transport),
+        source_(std::move(source)),
+        config_(source_->config()),
+        done_(std::move(done)) {}
 
   void start() {
     auto ms = config_.refresh_timeout.count();
@@ -171,7 +170,8 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
       } else {
         // finish() cancelled it (then this does nothing), or the driver is
         // being destroyed: the run ends now, whatever the handler does later.
-        self->finish(Status(StatusCode::kCancelled, "the driver was destroyed before the refresh_handler answered"));
+        self->finish(
+            Status(StatusCode::kCancelled, "the driver was destroyed before the refresh_handler answered"));
       }
     });
     // The handler may answer from any thread, at any time (even after the
@@ -179,17 +179,17 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
     // the Executor, which drops it once the driver is gone, and only the
     // first answer counts.
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    config_.extras().refresh_handler(
-        transport_, config_.requested_scopes(),
-        [self = shared_from_this(), executor = transport_.executor(), answered](StatusOr<RefreshHandlerResult> result) {
-          if (answered->exchange(true)) return;
-          executor->post([self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
-        });
+    config_.extras().refresh_handler(transport_, config_.requested_scopes(),
+                                     [self = shared_from_this(), executor = transport_.executor(),
+                                      answered](StatusOr<RefreshHandlerResult> result) {
+                                       if (answered->exchange(true)) return;
+                                       executor->post([self, result = std::move(result)]() mutable {
+                                         self->on_answer(std::move(result));
+                                       });
+                                     });
   }
 
-  void cancel() noexcept override {
-    finish(Status(StatusCode::kCancelled, "token refresh cancelled"));
-  }
+  void cancel() noexcept override { finish(Status(StatusCode::kCancelled, "token refresh cancelled")); }
 
  private:
   void on_answer(StatusOr<RefreshHandlerResult> result) {
@@ -203,11 +203,13 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
       return;
     }
     if (!result->expiry) {
-      finish(Status(StatusCode::kRefreshError, "The refresh_handler returned expiry is not a datetime object."));
+      finish(
+          Status(StatusCode::kRefreshError, "The refresh_handler returned expiry is not a datetime object."));
       return;
     }
     if (transport_.wall_now() >= *result->expiry - kRefreshThreshold) {
-      finish(Status(StatusCode::kRefreshError, "The credentials returned by the refresh_handler are already expired."));
+      finish(Status(StatusCode::kRefreshError,
+                    "The credentials returned by the refresh_handler are already expired."));
       return;
     }
     TokenGrant grant;
@@ -240,7 +242,8 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
     post_result(transport, std::move(done), universe_domain_error(c.universe_domain));
     return Handle();
   }
-  if (!input.refresh_token && c.extras().refresh_handler) return fetch_from_handler(transport, std::move(done));
+  if (!input.refresh_token && c.extras().refresh_handler)
+    return fetch_from_handler(transport, std::move(done));
   if (!input.refresh_token || !c.token_uri || !c.client_id || !c.client_secret) {
     post_result(transport, std::move(done), Status(StatusCode::kRefreshError, kNecessaryFields));
     return Handle();
@@ -252,8 +255,8 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
                 Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
     return Handle();
   }
-  RefreshGrantRequest request{*c.token_uri, *c.client_id, *c.client_secret, *input.refresh_token,
-                              c.requested_scopes(), input.rapt_token};
+  RefreshGrantRequest request{*c.token_uri,         *c.client_id,         *c.client_secret,
+                              *input.refresh_token, c.requested_scopes(), input.rapt_token};
   auto run = std::make_shared<GrantRun>(transport, std::move(request), policy_, c.refresh_timeout,
                                         input.refresh_token_rotated, std::move(done));
   run->start();

@@ -32,30 +32,27 @@ bool is_retryable_error_code(std::string_view s) {
 bool python_falsy(const rapidjson::Value& v) {
   switch (v.GetType()) {
     case rapidjson::kNullType:
-    case rapidjson::kFalseType:
-      return true;
-    case rapidjson::kNumberType:
-      return v.GetDouble() == 0.0;
-    case rapidjson::kStringType:
-      return v.GetStringLength() == 0;
-    case rapidjson::kArrayType:
-      return v.Empty();
-    case rapidjson::kObjectType:
-      return v.ObjectEmpty();
-    default:
-      return false;
+    case rapidjson::kFalseType: return true;
+    case rapidjson::kNumberType: return v.GetDouble() == 0.0;
+    case rapidjson::kStringType: return v.GetStringLength() == 0;
+    case rapidjson::kArrayType: return v.Empty();
+    case rapidjson::kObjectType: return v.ObjectEmpty();
+    default: return false;
   }
 }
 
 /// A server's text for a message.
-std::string printable_excerpt(std::string_view body) { return gauth::detail::printable_excerpt(body, kMaxQuotedBody); }
+std::string printable_excerpt(std::string_view body) {
+  return gauth::detail::printable_excerpt(body, kMaxQuotedBody);
+}
 /// A copy of a JSON value whose token-bearing members (at the top level) say
 /// "<redacted>", so that an error answer that carries tokens can be quoted.
 rapidjson::Document without_token_values(const rapidjson::Value& value) {
   rapidjson::Document copy;
   copy.CopyFrom(value, copy.GetAllocator());
   if (copy.IsObject()) {
-    for (const char* name : {"access_token", "refresh_token", "id_token", "rapt_token", "token", "client_secret"}) {
+    for (const char* name :
+         {"access_token", "refresh_token", "id_token", "rapt_token", "token", "client_secret"}) {
       auto it = copy.FindMember(name);
       if (it != copy.MemberEnd() && !it->value.IsNull()) it->value.SetString("<redacted>");
     }
@@ -97,7 +94,8 @@ StatusOr<std::optional<std::chrono::nanoseconds>> read_lifetime(const rapidjson:
   auto lifetime = std::chrono::duration<double>(seconds);
   if (lifetime > kMaxLifetime) lifetime = kMaxLifetime;
   if (lifetime < -kMaxLifetime) lifetime = -kMaxLifetime;
-  return std::optional<std::chrono::nanoseconds>(std::chrono::duration_cast<std::chrono::nanoseconds>(lifetime));
+  return std::optional<std::chrono::nanoseconds>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(lifetime));
 }
 
 /// An optional string member: absent and null are "none"; another type is an error.
@@ -123,7 +121,9 @@ std::vector<std::string> split_on_white_space(std::string_view s) {
 TokenAnswer read_grant(const rapidjson::Value& body, const RefreshGrantRequest& request) {
   auto access_token = optional_string(body, "access_token");
   if (!access_token.ok()) return failure(TokenAnswer::Kind::kFinal, access_token.status());
-  if (!*access_token) return failure(TokenAnswer::Kind::kFinal, Status(StatusCode::kRefreshError, "No access token in response."));
+  if (!*access_token)
+    return failure(TokenAnswer::Kind::kFinal,
+                   Status(StatusCode::kRefreshError, "No access token in response."));
   auto lifetime = read_lifetime(body);
   if (!lifetime.ok()) return failure(TokenAnswer::Kind::kFinal, lifetime.status());
   auto refresh_token = optional_string(body, "refresh_token");
@@ -154,9 +154,10 @@ TokenAnswer read_grant(const rapidjson::Value& body, const RefreshGrantRequest& 
       }
     }
     if (!missing.empty()) {
-      gauth::detail::log(LogLevel::kWarning,
-                         "Not all requested scopes were granted by the authorization server, missing scopes " +
-                             missing + ".");
+      gauth::detail::log(
+          LogLevel::kWarning,
+          "Not all requested scopes were granted by the authorization server, missing scopes " + missing +
+              ".");
     }
   }
   return answer;
@@ -179,7 +180,8 @@ std::string refresh_grant_body(const RefreshGrantRequest& request) {
     }
     append_form_field(body, "scope", joined);
   }
-  if (request.rapt_token && !request.rapt_token->empty()) append_form_field(body, "rapt", *request.rapt_token);
+  if (request.rapt_token && !request.rapt_token->empty())
+    append_form_field(body, "rapt", *request.rapt_token);
   return body;
 }
 
@@ -198,10 +200,8 @@ bool can_retry(int status, const rapidjson::Value* body) {
     case 503:
     case 504:
     case 408:
-    case 429:
-      return true;
-    default:
-      break;
+    case 429: return true;
+    default: break;
   }
   if (body == nullptr || !body->IsObject()) return false;
   // Python: `data.get(field) or ""`, and a non-string (truthy) value of either
@@ -265,7 +265,8 @@ TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRe
   return read_token_answer(HttpResponse(response), request, now);
 }
 
-TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest& request, Clock::WallTime now) {
+TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest& request,
+                              Clock::WallTime now) {
   constexpr char kWhat[] = "the token endpoint's answer";
   JsonDocument document;
   // A success is parsed in place (its text is never quoted); an error's text
@@ -280,7 +281,8 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
       return failure(TokenAnswer::Kind::kFinal,
                      Status(StatusCode::kRefreshError, parsed.message()).with_http_status(200));
     }
-    if (!body) return failure(TokenAnswer::Kind::kFinal, malformed("it is not a JSON object").with_http_status(200));
+    if (!body)
+      return failure(TokenAnswer::Kind::kFinal, malformed("it is not a JSON object").with_http_status(200));
     TokenAnswer answer = read_grant(*body, request);
     if (answer.kind != TokenAnswer::Kind::kGrant) answer.error = answer.error.with_http_status(200);
     return answer;
@@ -291,14 +293,16 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
   if (response.status >= 200 && response.status < 300) {
     // A success that is not 200: Python treats it as an error; its body may
     // hold tokens, so it is not quoted.
-    error = Status(StatusCode::kRefreshError, "the token endpoint answered HTTP " + std::to_string(response.status) +
-                                                  " instead of 200 (the answer is not quoted: it may hold tokens)");
-  } else if (response.status >= 300 && response.status < 400) {
-    std::string location = response.headers.value_or_empty("location");
     error = Status(StatusCode::kRefreshError,
                    "the token endpoint answered HTTP " + std::to_string(response.status) +
-                       (location.empty() ? "" : " (a redirect to " + gauth::detail::printable_url(location) + ")") +
-                       "; token requests never follow redirects: check the token_uri");
+                       " instead of 200 (the answer is not quoted: it may hold tokens)");
+  } else if (response.status >= 300 && response.status < 400) {
+    std::string location = response.headers.value_or_empty("location");
+    error = Status(
+        StatusCode::kRefreshError,
+        "the token endpoint answered HTTP " + std::to_string(response.status) +
+            (location.empty() ? "" : " (a redirect to " + gauth::detail::printable_url(location) + ")") +
+            "; token requests never follow redirects: check the token_uri");
   } else if (body) {
     auto error_code = gauth::detail::string_member(*body, "error");
     auto description = gauth::detail::string_member(*body, "error_description");
@@ -308,8 +312,8 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
       return failure(TokenAnswer::Kind::kFinal,
                      Status(StatusCode::kReauthRequired, kReauthMessage)
                          .with_http_status(response.status)
-                         .with_oauth_error(*error_code,
-                                           printable_excerpt(redact_secrets(description.value_or(""), request))));
+                         .with_oauth_error(*error_code, printable_excerpt(redact_secrets(
+                                                            description.value_or(""), request))));
     }
     if (error_code) {
       std::string message = *error_code;
@@ -318,16 +322,17 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
                   .with_oauth_error(printable_excerpt(redact_secrets(*error_code, request)),
                                     printable_excerpt(redact_secrets(description.value_or(""), request)));
     } else {
-      error = Status(StatusCode::kRefreshError,
-                     printable_excerpt(redact_secrets(python_json_dumps(without_token_values(*body)), request)));
+      error =
+          Status(StatusCode::kRefreshError,
+                 printable_excerpt(redact_secrets(python_json_dumps(without_token_values(*body)), request)));
     }
   } else if (!response.body.empty()) {
     // Not a JSON object: Python's sync client puts the text itself in the error.
     std::string text = parsed.ok() ? python_json_dumps(without_token_values(document.root())) : response.body;
     error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(text, request)));
   } else {
-    error = Status(StatusCode::kRefreshError,
-                   "the token endpoint answered HTTP " + std::to_string(response.status) + " with an empty body");
+    error = Status(StatusCode::kRefreshError, "the token endpoint answered HTTP " +
+                                                  std::to_string(response.status) + " with an empty body");
   }
   TokenAnswer answer = failure(retryable ? TokenAnswer::Kind::kRetryable : TokenAnswer::Kind::kFinal,
                                error.with_http_status(response.status).with_retryable(retryable));

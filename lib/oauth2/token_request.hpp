@@ -53,9 +53,11 @@ struct TokenAnswer {
 /// ("<error>: <error_description>", the text of a non-JSON body, "No access
 /// token in response.") with any secret of `request` the server echoed back
 /// replaced by "<redacted>".
-TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRequest& request, Clock::WallTime now);
+TokenAnswer read_token_answer(const HttpResponse& response, const RefreshGrantRequest& request,
+                              Clock::WallTime now);
 /// The same, consuming `response`: a 200 answer is parsed in place.
-TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest& request, Clock::WallTime now);
+TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest& request,
+                              Clock::WallTime now);
 
 /// Python's _can_retry: a 500, 503, 504, 408 or 429 status, or an `error` or
 /// `error_description` equal to internal_failure, server_error or

@@ -11,9 +11,9 @@
 
 TEST_CASE("the version macros match the library's version", "[abi]") {
   CHECK(std::string(gauth::version()) == GAUTH_VERSION_STRING);
-  CHECK(std::string(GAUTH_VERSION_STRING) ==
-        std::to_string(GAUTH_VERSION_MAJOR) + "." + std::to_string(GAUTH_VERSION_MINOR) + "." +
-            std::to_string(GAUTH_VERSION_PATCH));
+  CHECK(std::string(GAUTH_VERSION_STRING) == std::to_string(GAUTH_VERSION_MAJOR) + "." +
+                                                 std::to_string(GAUTH_VERSION_MINOR) + "." +
+                                                 std::to_string(GAUTH_VERSION_PATCH));
 }
 
 TEST_CASE("a driver can be created, post a task, run it and be destroyed through the public API", "[abi]") {

@@ -4,10 +4,10 @@
 
 #include <gauth/adapters/epoll.hpp>
 #if GAUTH_TEST_HAVE_UV
-#include <gauth/adapters/uv.hpp>
+#  include <gauth/adapters/uv.hpp>
 #endif
 #if GAUTH_TEST_HAVE_ASIO
-#include <gauth/adapters/asio.hpp>
+#  include <gauth/adapters/asio.hpp>
 #endif
 
 #include <catch2/catch.hpp>
@@ -82,7 +82,8 @@ class UvHarness {
   int turn(std::chrono::milliseconds wait) {
     // A guard timer bounds the wait; it is not the driver's.
     fired_ = 0;
-    uv_timer_start(&guard_, [](uv_timer_t*) {}, static_cast<std::uint64_t>(wait.count()), 0);
+    uv_timer_start(
+        &guard_, [](uv_timer_t*) {}, static_cast<std::uint64_t>(wait.count()), 0);
     uv_run(&loop_, UV_RUN_ONCE);
     uv_timer_stop(&guard_);
     return 1;
@@ -106,11 +107,11 @@ class UvHarness {
 #if GAUTH_TEST_HAVE_ASIO
 class AsioHarness {
  public:
-#if defined(GAUTH_ADAPTERS_BOOST_ASIO)
+#  if defined(GAUTH_ADAPTERS_BOOST_ASIO)
   static constexpr const char* kName = "boost.asio";
-#else
+#  else
   static constexpr const char* kName = "asio";
-#endif
+#  endif
   AsioHarness() { adapter_ = std::move(adapters::AsioDriver::create(io_)).value(); }
   ~AsioHarness() {
     destroy();
@@ -162,16 +163,17 @@ void raise_fd_limit() {
 }  // namespace
 
 #if GAUTH_TEST_HAVE_UV && GAUTH_TEST_HAVE_ASIO
-#define GAUTH_HARNESSES EpollHarness, UvHarness, AsioHarness
+#  define GAUTH_HARNESSES EpollHarness, UvHarness, AsioHarness
 #elif GAUTH_TEST_HAVE_UV
-#define GAUTH_HARNESSES EpollHarness, UvHarness
+#  define GAUTH_HARNESSES EpollHarness, UvHarness
 #elif GAUTH_TEST_HAVE_ASIO
-#define GAUTH_HARNESSES EpollHarness, AsioHarness
+#  define GAUTH_HARNESSES EpollHarness, AsioHarness
 #else
-#define GAUTH_HARNESSES EpollHarness
+#  define GAUTH_HARNESSES EpollHarness
 #endif
 
-TEMPLATE_TEST_CASE("adapter: 1,000 concurrent token requests each complete once", "[adapters]", GAUTH_HARNESSES) {
+TEMPLATE_TEST_CASE("adapter: 1,000 concurrent token requests each complete once", "[adapters]",
+                   GAUTH_HARNESSES) {
   raise_fd_limit();
   TestServer server;
   server.set_default(Reply::json(200, R"({"access_token":"t","expires_in":3599})"));
@@ -185,7 +187,8 @@ TEMPLATE_TEST_CASE("adapter: 1,000 concurrent token requests each complete once"
       ok += r.ok() && r->status == 200;
     });
   }
-  REQUIRE(run_until(loop, [&] { return loop.driver().stats().requests_pending == 0; }, 60s));
+  REQUIRE(run_until(
+      loop, [&] { return loop.driver().stats().requests_pending == 0; }, 60s));
   INFO(TestType::kName);
   CHECK(ok == kRequests);
   for (int c : calls) REQUIRE(c == 1);
@@ -197,14 +200,16 @@ TEMPLATE_TEST_CASE("adapter: cancel in flight", "[adapters]", GAUTH_HARNESSES) {
   server.set_default(Reply::with_fault(Reply::Fault::kStall));
   TestType loop;
   std::optional<StatusOr<HttpResponse>> result;
-  Handle h = loop.driver().send(token_post(server, 0), [&](StatusOr<HttpResponse> r) { result = std::move(r); });
+  Handle h =
+      loop.driver().send(token_post(server, 0), [&](StatusOr<HttpResponse> r) { result = std::move(r); });
   REQUIRE(run_until(loop, [&] { return server.request_count() == 1; }));
   h.cancel();
   REQUIRE(run_until(loop, [&] { return result.has_value(); }));
   CHECK(result->status().code() == StatusCode::kCancelled);
 }
 
-TEMPLATE_TEST_CASE("adapter: teardown with requests in flight cancels each once", "[adapters]", GAUTH_HARNESSES) {
+TEMPLATE_TEST_CASE("adapter: teardown with requests in flight cancels each once", "[adapters]",
+                   GAUTH_HARNESSES) {
   TestServer server;
   server.set_default(Reply::with_fault(Reply::Fault::kStall));
   TestType loop;
@@ -253,7 +258,8 @@ TEMPLATE_TEST_CASE("adapter: an idle driver does not wake the loop", "[adapters]
 }
 
 #if GAUTH_TEST_HAVE_UV
-TEST_CASE("libuv adapter: with nothing pending the loop would sleep until an fd wakes it", "[adapters][idle]") {
+TEST_CASE("libuv adapter: with nothing pending the loop would sleep until an fd wakes it",
+          "[adapters][idle]") {
   TestServer server;
   UvHarness loop;
   bool done = false;

@@ -72,7 +72,10 @@ class RawMulti {
     }
     int done = 0;
     while (done < kInFlight) {
-      int timeout = deadline_ ? int(std::max<long>(0, duration_cast<milliseconds>(*deadline_ - steady_clock::now()).count())) : -1;
+      int timeout =
+          deadline_
+              ? int(std::max<long>(0, duration_cast<milliseconds>(*deadline_ - steady_clock::now()).count()))
+              : -1;
       epoll_event events[64];
       int n = epoll_wait(epoll_, events, 64, timeout);
       int running = 0;
@@ -177,11 +180,14 @@ Measured measure(TestServer::Tls tls) {
   const std::string client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com";
   const std::string client_secret = "GOCSPX-abcdefghijklmnopqrstuvwxyz";
   const std::string refresh_token =
-      "1//0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz01";
+      "1//"
+      "0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
+      "abcdefghijklmnopqrstuvwxyz01";
   // The body gauth sends, so that both sides put the same bytes on the wire.
-  std::string body = "grant_type=refresh_token&client_id=" + client_id + "&client_secret=" + client_secret +
-                     "&refresh_token=1%2F%2F0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
-                     "abcdefghijklmnopqrstuvwxyz01";
+  std::string body =
+      "grant_type=refresh_token&client_id=" + client_id + "&client_secret=" + client_secret +
+      "&refresh_token=1%2F%2F0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
+      "abcdefghijklmnopqrstuvwxyz01";
 
   RawMulti raw;
   auto raw_round = [&] { raw.round(url, body, ca); };
@@ -234,14 +240,17 @@ Measured measure(TestServer::Tls tls) {
 int main() {
   bench::raise_fd_limit(16384);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  std::printf("refresh CPU cost on the loop thread, %d refreshes in flight, median of %d alternating rounds\n",
-              kInFlight, kRounds);
-  std::printf("  %-6s %14s %14s %10s   %s\n", "", "raw libcurl", "gauth", "overhead", "(user-space part: raw / gauth)");
+  std::printf(
+      "refresh CPU cost on the loop thread, %d refreshes in flight, median of %d alternating rounds\n",
+      kInFlight, kRounds);
+  std::printf("  %-6s %14s %14s %10s   %s\n", "", "raw libcurl", "gauth", "overhead",
+              "(user-space part: raw / gauth)");
   for (auto tls : {TestServer::Tls::kOff, TestServer::Tls::kOn}) {
     if (tls == TestServer::Tls::kOn && std::getenv("GAUTH_BENCH_HTTP_ONLY")) continue;
     Measured m = measure(tls);
-    std::printf("  %-6s %11.1f us %11.1f us %9.1f %%   (%.1f / %.1f us)\n", tls == TestServer::Tls::kOn ? "HTTPS" : "HTTP",
-                m.raw_us, m.gauth_us, 100.0 * (m.gauth_us - m.raw_us) / m.raw_us, m.raw_user_us, m.gauth_user_us);
+    std::printf("  %-6s %11.1f us %11.1f us %9.1f %%   (%.1f / %.1f us)\n",
+                tls == TestServer::Tls::kOn ? "HTTPS" : "HTTP", m.raw_us, m.gauth_us,
+                100.0 * (m.gauth_us - m.raw_us) / m.raw_us, m.raw_user_us, m.gauth_user_us);
   }
   return 0;
 }

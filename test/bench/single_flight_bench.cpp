@@ -54,9 +54,9 @@ int main() {
 
   std::printf("single flight: %d callers on an expired token\n", kCallers);
   std::printf("  POSTs to the token endpoint: %zu\n", posts);
-  std::printf("  one round trip (server thinks %lld ms): %.1f ms\n", static_cast<long long>(kServerDelay.count()),
-              round_trip_ms);
-  std::printf("  all %d callers completed after: %.1f ms (of which %.1f ms to make the calls)\n", kCallers, total_ms,
-              enqueue_ms);
+  std::printf("  one round trip (server thinks %lld ms): %.1f ms\n",
+              static_cast<long long>(kServerDelay.count()), round_trip_ms);
+  std::printf("  all %d callers completed after: %.1f ms (of which %.1f ms to make the calls)\n", kCallers,
+              total_ms, enqueue_ms);
   return 0;
 }

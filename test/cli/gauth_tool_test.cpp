@@ -50,7 +50,9 @@ class Sandbox {
   }
   /// An environment with no ADC set up: HOME here, the variables unset.
   std::map<std::string, std::string> env() const {
-    return {{"HOME", root_}, {"GOOGLE_APPLICATION_CREDENTIALS", ""}, {"CLOUDSDK_CONFIG", ""},
+    return {{"HOME", root_},
+            {"GOOGLE_APPLICATION_CREDENTIALS", ""},
+            {"CLOUDSDK_CONFIG", ""},
             {"GOOGLE_CLOUD_QUOTA_PROJECT", ""}};
   }
   const std::string& root() const { return root_; }
@@ -60,7 +62,8 @@ class Sandbox {
 };
 
 std::string user_json(const std::string& extra = "") {
-  return std::string(R"({"type": "authorized_user", "client_id": "123.apps.googleusercontent.com", "client_secret": ")") +
+  return std::string(
+             R"({"type": "authorized_user", "client_id": "123.apps.googleusercontent.com", "client_secret": ")") +
          kClientSecret + R"(", "refresh_token": ")" + kRefreshToken + "\"" + extra + "}";
 }
 
@@ -77,7 +80,9 @@ void check_no_secret(const Run& r) {
   }
 }
 
-std::string fake_gcloud(const std::string& name) { return std::string(GAUTH_TEST_DATA_DIR) + "/gcloud/" + name; }
+std::string fake_gcloud(const std::string& name) {
+  return std::string(GAUTH_TEST_DATA_DIR) + "/gcloud/" + name;
+}
 
 }  // namespace
 
@@ -107,7 +112,8 @@ TEST_CASE("usage errors: one line on stderr, exit status 2", "[cli]") {
       {{"frobnicate"}, "unknown command \"frobnicate\" (see gauth --help)"},
       {{"print-headers", "--bogus"}, "unknown option --bogus (see gauth --help)"},
       {{"print-headers", "--credentials"}, "--credentials needs a value"},
-      {{"print-headers", "--timeout", "soon"}, "--timeout wants a number of seconds (more than 0, at most 86400), not \"soon\""},
+      {{"print-headers", "--timeout", "soon"},
+       "--timeout wants a number of seconds (more than 0, at most 86400), not \"soon\""},
       {{"print-headers", "--account", "me"}, "--account needs --gcloud"},
       {{"print-headers", "--strip", "x"}, "--strip is an option of to-json only"},
       {{"to-json", "--gcloud"}, "to-json needs user credentials (a credentials file), not --gcloud"},
@@ -128,7 +134,8 @@ TEST_CASE("print-access-token prints the token and a newline, nothing else", "[c
   TestServer server;
   server.enqueue(token());
   std::string creds = box.write("creds.json", user_json());
-  Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")}, box.env());
+  Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")},
+                   box.env());
   CHECK(r.status == 0);
   CHECK(r.out == "ya29.cli-token\n");
   CHECK(r.err.empty());
@@ -146,9 +153,10 @@ TEST_CASE("print-access-token refreshes a token close to its expiry before print
   std::time_t soon = std::time(nullptr) + 100;
   char expiry[32];
   std::strftime(expiry, sizeof expiry, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&soon));
-  std::string creds =
-      box.write("creds.json", user_json(std::string(R"(, "token": "ya29.old", "expiry": ")") + expiry + "\""));
-  Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")}, box.env());
+  std::string creds = box.write(
+      "creds.json", user_json(std::string(R"(, "token": "ya29.old", "expiry": ")") + expiry + "\""));
+  Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")},
+                   box.env());
   CHECK(r.status == 0);
   CHECK(r.out == "ya29.new\n");
   CHECK(server.request_count() == 1);
@@ -159,10 +167,11 @@ TEST_CASE("output that cannot be written is a failure", "[cli][errors]") {
   TestServer server;
   server.set_default(token());
   std::string creds = box.write("creds.json", user_json());
-  Run r = run_process("/bin/sh",
-                      {"-c", "exec \"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\" > /dev/full",
-                       std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
-                      box.env());
+  Run r =
+      run_process("/bin/sh",
+                  {"-c", "exec \"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\" > /dev/full",
+                   std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
+                  box.env());
   CHECK(r.status == 1);
   CHECK(r.err == "gauth: error: cannot write the output\n");
   // A pipe nobody reads any more: EPIPE, not death by SIGPIPE. (The token
@@ -170,11 +179,12 @@ TEST_CASE("output that cannot be written is a failure", "[cli][errors]") {
   Reply late = token();
   late.delay = 300ms;
   server.set_default(late);
-  Run piped = run_process(
-      "/bin/sh",
-      {"-c", "(\"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\"; echo \"status=$?\" >&2) | (exec 0<&-; sleep 1)",
-       std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
-      box.env());
+  Run piped = run_process("/bin/sh",
+                          {"-c",
+                           "(\"$0\" print-access-token --credentials \"$1\" --token-uri \"$2\"; echo "
+                           "\"status=$?\" >&2) | (exec 0<&-; sleep 1)",
+                           std::getenv("GAUTH_TOOL"), creds, server.url("/token")},
+                          box.env());
   CHECK(piped.err == "gauth: error: cannot write the output\nstatus=1\n");
 }
 
@@ -183,12 +193,14 @@ TEST_CASE("print-headers prints name: value lines; scopes and quota project appl
   TestServer server;
   server.enqueue(token());
   std::string creds = box.write("creds.json", user_json());
-  Run r = run_tool({"print-headers", "--credentials=" + creds, "--token-uri", server.url("/token"), "--scopes",
-                    "email,https://www.googleapis.com/auth/pubsub", "--quota-project", "billing-1"},
-                   box.env());
+  Run r =
+      run_tool({"print-headers", "--credentials=" + creds, "--token-uri", server.url("/token"), "--scopes",
+                "email,https://www.googleapis.com/auth/pubsub", "--quota-project", "billing-1"},
+               box.env());
   CHECK(r.status == 0);
-  CHECK(r.out == "authorization: Bearer ya29.cli-token\nx-goog-user-project: billing-1\n"
-                 "x-goog-api-client: cred-type/u\n");
+  CHECK(r.out ==
+        "authorization: Bearer ya29.cli-token\nx-goog-user-project: billing-1\n"
+        "x-goog-api-client: cred-type/u\n");
   CHECK(r.err.empty());
   check_no_secret(r);
   CHECK_THAT(server.requests()[0].body,
@@ -196,7 +208,8 @@ TEST_CASE("print-headers prints name: value lines; scopes and quota project appl
 
   server.enqueue(token());
   Run spaced = run_tool(
-      {"print-headers", "--credentials", creds, "--token-uri", server.url("/token"), "--scopes", "a b"}, box.env());
+      {"print-headers", "--credentials", creds, "--token-uri", server.url("/token"), "--scopes", "a b"},
+      box.env());
   CHECK(spaced.status == 0);
   CHECK_THAT(server.requests()[1].body, Catch::EndsWith("&scope=a+b"));
 }
@@ -211,13 +224,14 @@ TEST_CASE("to-json prints the credentials, stripped and refreshed on request", "
   CHECK_THAT(plain.out, Catch::Contains(R"("quota_project_id": "q1", "type": "authorized_user"})"));
   CHECK(server.request_count() == 0);
 
-  Run stripped = run_tool({"to-json", "--credentials", creds, "--strip", "client_secret,refresh_token"}, box.env());
+  Run stripped =
+      run_tool({"to-json", "--credentials", creds, "--strip", "client_secret,refresh_token"}, box.env());
   CHECK(stripped.status == 0);
   check_no_secret(stripped);
 
   server.enqueue(token("ya29.refreshed"));
-  Run refreshed = run_tool({"to-json", "--credentials", creds, "--token-uri", server.url("/token"), "--refresh",
-                            "--strip", "client_secret,refresh_token"},
+  Run refreshed = run_tool({"to-json", "--credentials", creds, "--token-uri", server.url("/token"),
+                            "--refresh", "--strip", "client_secret,refresh_token"},
                            box.env());
   CHECK(refreshed.status == 0);
   CHECK_THAT(refreshed.out, Catch::StartsWith(R"({"token": "ya29.refreshed")"));
@@ -240,7 +254,8 @@ TEST_CASE("refresh and transport failures exit 1 with the error on stderr, and n
   };
 
   SECTION("a revoked token") {
-    server.enqueue(Reply::json(400, R"({"error":"invalid_grant","error_description":"Token has been expired or revoked."})"));
+    server.enqueue(Reply::json(
+        400, R"({"error":"invalid_grant","error_description":"Token has been expired or revoked."})"));
     Run r = run();
     CHECK(r.status == 1);
     CHECK(r.err == "gauth: error: invalid_grant: Token has been expired or revoked.\n");
@@ -254,7 +269,8 @@ TEST_CASE("refresh and transport failures exit 1 with the error on stderr, and n
           "reauthenticate.\n");
   }
   SECTION("a server that echoes the request in its error") {
-    server.set_handler([](const RecordedRequest& req) { return Reply::text(400, "bad request: " + req.body); });
+    server.set_handler(
+        [](const RecordedRequest& req) { return Reply::text(400, "bad request: " + req.body); });
     Run r = run();
     CHECK(r.status == 1);
     CHECK_THAT(r.err, Catch::StartsWith("gauth: error: bad request: grant_type=refresh_token"));
@@ -280,8 +296,8 @@ TEST_CASE("refresh and transport failures exit 1 with the error on stderr, and n
     check_no_secret(r);
   }
   SECTION("plain http to a non-loopback token endpoint is refused before sending anything") {
-    Run r = run_tool({"print-access-token", "--credentials", creds, "--token-uri", "http://example.com/token"},
-                     box.env());
+    Run r = run_tool(
+        {"print-access-token", "--credentials", creds, "--token-uri", "http://example.com/token"}, box.env());
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains("only https is allowed"));
   }
@@ -292,7 +308,8 @@ TEST_CASE("--ca-bundle trusts a private CA for an https token endpoint", "[cli][
   TestServer server(TestServer::Tls::kOn);
   server.set_default(token("ya29.over-tls"));
   std::string creds = box.write("creds.json", user_json());
-  Run refused = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")}, box.env());
+  Run refused = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token")},
+                         box.env());
   CHECK(refused.status == 1);
   CHECK_THAT(refused.err, Catch::Contains("TLS verification failed"));
   Run trusted = run_tool({"print-access-token", "--credentials", creds, "--token-uri", server.url("/token"),
@@ -314,24 +331,28 @@ TEST_CASE("file and configuration errors exit 2", "[cli][errors]") {
   std::string sa = box.write("sa.json", R"({"type": "service_account"})");
   Run wrong = run_tool({"print-headers", "--credentials", sa}, box.env());
   CHECK(wrong.status == 2);
-  CHECK_THAT(wrong.err, Catch::Contains("holds credentials of type service_account, which gauth does not support"));
+  CHECK_THAT(wrong.err,
+             Catch::Contains("holds credentials of type service_account, which gauth does not support"));
   std::string incomplete = box.write("incomplete.json", R"({"type": "authorized_user", "client_id": "x"})");
   Run partial = run_tool({"print-headers", "--credentials", incomplete}, box.env());
   CHECK(partial.status == 2);
   CHECK_THAT(partial.err, Catch::Contains("missing fields refresh_token, client_secret"));
   std::string creds = box.write("creds.json", user_json());
-  Run no_ca = run_tool({"print-headers", "--credentials", creds, "--ca-bundle", box.root() + "/missing.pem"}, box.env());
+  Run no_ca = run_tool({"print-headers", "--credentials", creds, "--ca-bundle", box.root() + "/missing.pem"},
+                       box.env());
   CHECK(no_ca.status == 2);
   CHECK(no_ca.err == "gauth: error: cannot read the --ca-bundle file \"" + box.root() +
                          "/missing.pem\": No such file or directory\n");
   Run dir_ca = run_tool({"print-headers", "--credentials", creds, "--ca-bundle", box.root()}, box.env());
   CHECK(dir_ca.status == 2);
-  CHECK(dir_ca.err == "gauth: error: cannot read the --ca-bundle file \"" + box.root() + "\": Is a directory\n");
+  CHECK(dir_ca.err ==
+        "gauth: error: cannot read the --ca-bundle file \"" + box.root() + "\": Is a directory\n");
   // A value with line breaks in it still makes a one-line error.
   std::string odd = box.write("odd.json", user_json(R"(, "token": "t", "expiry": "2020-01-01\nT00:00:00Z")"));
   Run multi = run_tool({"print-headers", "--credentials", odd}, box.env());
   CHECK(multi.status == 2);
-  CHECK_THAT(multi.err, Catch::Contains("Authorized user info has an invalid expiry \"2020-01-01 T00:00:00Z\""));
+  CHECK_THAT(multi.err,
+             Catch::Contains("Authorized user info has an invalid expiry \"2020-01-01 T00:00:00Z\""));
   CHECK(multi.err.find('\n') == multi.err.size() - 1);
 }
 
@@ -345,7 +366,8 @@ TEST_CASE("Application Default Credentials: the environment decides", "[cli][adc
     Run r = run_tool({"print-headers"}, env);
     CHECK(r.status == 2);
     CHECK(r.err ==
-          "gauth: error: Your default credentials were not found. To set up Application Default Credentials, see "
+          "gauth: error: Your default credentials were not found. To set up Application Default Credentials, "
+          "see "
           "https://cloud.google.com/docs/authentication/external/set-up-adc for more information.\n");
   }
   SECTION("gcloud's file in HOME") {
@@ -368,8 +390,9 @@ TEST_CASE("Application Default Credentials: the environment decides", "[cli][adc
     check_no_secret(r);
   }
   SECTION("Cloud SDK credentials without a quota project: a warning on stderr") {
-    box.write(".config/gcloud/application_default_credentials.json",
-              R"({"type": "authorized_user", "client_id": "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com", "client_secret": "s", "refresh_token": "r"})");
+    box.write(
+        ".config/gcloud/application_default_credentials.json",
+        R"({"type": "authorized_user", "client_id": "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com", "client_secret": "s", "refresh_token": "r"})");
     Run r = run_tool({"print-access-token", "--token-uri", server.url("/token")}, env);
     CHECK(r.status == 0);
     CHECK(r.out == "ya29.adc\n");
@@ -408,29 +431,36 @@ TEST_CASE("--gcloud runs gcloud, found on PATH", "[cli][gcloud]") {
   }
   SECTION("--account and --quota-project") {
     use_gcloud("echo-argv");
-    Run r = run_tool({"print-headers", "--gcloud", "--account", "me@example.com", "--quota-project", "p"}, env);
+    Run r =
+        run_tool({"print-headers", "--gcloud", "--account", "me@example.com", "--quota-project", "p"}, env);
     CHECK(r.status == 0);
-    CHECK(r.out == "authorization: Bearer auth,print-access-token,--account=me@example.com\nx-goog-user-project: p\n");
+    CHECK(r.out ==
+          "authorization: Bearer auth,print-access-token,--account=me@example.com\nx-goog-user-project: p\n");
   }
   SECTION("gcloud fails") {
     use_gcloud("fails");
     Run r = run_tool({"print-access-token", "--gcloud"}, env);
     CHECK(r.status == 1);
-    CHECK_THAT(r.err, Catch::StartsWith("gauth: error: Failed to obtain access token: gcloud exited with status 1: "
-                                        "ERROR: (gcloud.auth.print-access-token)"));
+    CHECK_THAT(r.err,
+               Catch::StartsWith("gauth: error: Failed to obtain access token: gcloud exited with status 1: "
+                                 "ERROR: (gcloud.auth.print-access-token)"));
     CHECK(r.out.empty());
   }
   SECTION("no gcloud at all") {
     env["PATH"] = box.root() + "/empty";
     Run r = run_tool({"print-access-token", "--gcloud"}, env);
     CHECK(r.status == 1);
-    CHECK(r.err == "gauth: error: Failed to obtain access token: cannot run gcloud: \"gcloud\" was not found on PATH\n");
+    CHECK(
+        r.err ==
+        "gauth: error: Failed to obtain access token: cannot run gcloud: \"gcloud\" was not found on PATH\n");
   }
   SECTION("--timeout kills a hanging gcloud") {
     use_gcloud("slow");
     Run r = run_tool({"print-access-token", "--gcloud", "--timeout", "0.3"}, env);
     CHECK(r.status == 1);
-    CHECK(r.err == "gauth: error: Failed to obtain access token: gcloud did not finish within 300 ms and was killed\n");
+    CHECK(
+        r.err ==
+        "gauth: error: Failed to obtain access token: gcloud did not finish within 300 ms and was killed\n");
   }
 }
 

@@ -5,10 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 using namespace gauth::test;
 
@@ -20,7 +20,8 @@ TEST_CASE("each example gets a token through its loop", "[examples]") {
   int fd = ::mkstemp(path);
   REQUIRE(fd >= 0);
   ::close(fd);
-  std::ofstream(path) << R"({"type": "authorized_user", "client_id": "id", "client_secret": "secret", "refresh_token": "1//r"})";
+  std::ofstream(path)
+      << R"({"type": "authorized_user", "client_id": "id", "client_secret": "secret", "refresh_token": "1//r"})";
   std::stringstream entries(list);
   std::string entry;
   int ran = 0;
@@ -30,7 +31,8 @@ TEST_CASE("each example gets a token through its loop", "[examples]") {
     std::string program = entry.substr(entry.find('=') + 1);
     TestServer server;
     server.set_default(Reply::json(200, R"({"access_token": "ya29.example-token", "expires_in": 3599})"));
-    ProcessResult r = run_process(program, {path, server.url("/token")}, {{"GOOGLE_APPLICATION_CREDENTIALS", ""}});
+    ProcessResult r =
+        run_process(program, {path, server.url("/token")}, {{"GOOGLE_APPLICATION_CREDENTIALS", ""}});
     INFO(name << ": " << r.err);
     CHECK(r.status == 0);
     CHECK_THAT(r.out, Catch::Contains("authorization: Bearer ya29.example"));

@@ -110,7 +110,8 @@ Handle FakeTransport::send(HttpRequest request, ResponseCallback done) {
       done(fired);
       return;
     }
-    StatusOr<HttpResponse> response = Status(StatusCode::kTransportError, "FakeTransport: no scripted answer");
+    StatusOr<HttpResponse> response =
+        Status(StatusCode::kTransportError, "FakeTransport: no scripted answer");
     HttpRequest request;
     Responder responder;
     {

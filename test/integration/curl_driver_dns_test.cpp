@@ -43,7 +43,8 @@ TEST_CASE("cancelling a request stuck in name lookup completes it at once, witho
   driver->run_once(100ms);  // the lookup is running on libcurl's resolver thread
   h.cancel();
   auto start = std::chrono::steady_clock::now();
-  REQUIRE(run_until(*driver, [&] { return out.done(); }, 5s));
+  REQUIRE(run_until(
+      *driver, [&] { return out.done(); }, 5s));
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(out.value->status().code() == StatusCode::kCancelled);
   CHECK(took < 500ms);  // not the rest of the 1.5 s lookup
@@ -60,7 +61,8 @@ TEST_CASE("a request to a name that does not resolve fails with a clear, retryab
   auto driver = make_driver();
   ResponseOutcome out;
   driver->send(get(std::string("https://") + kSlowHost + "/token"), out.callback());
-  REQUIRE(run_until(*driver, [&] { return out.done(); }, 10s));
+  REQUIRE(run_until(
+      *driver, [&] { return out.done(); }, 10s));
   REQUIRE_FALSE(out.value->ok());
   CHECK(out.value->status().code() == StatusCode::kTransportError);
   CHECK(out.value->status().retryable());

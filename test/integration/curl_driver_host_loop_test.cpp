@@ -43,37 +43,37 @@ class HostLoop {
   }
 
   LoopHooks hooks() {
-    return LoopHooks{
-        [this](int fd, Interest interest) {
-          ++watch_calls;
-          epoll_event ev{};
-          ev.data.fd = fd;
-          if (interest == Interest::kNone) {
-            watched.erase(fd);
-            ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-            return;
-          }
-          ev.events = (interest == Interest::kRead || interest == Interest::kReadWrite ? EPOLLIN : 0u) |
-                      (interest == Interest::kWrite || interest == Interest::kReadWrite ? EPOLLOUT : 0u);
-          bool known = watched.count(fd) != 0;
-          watched[fd] = interest;
-          if (::epoll_ctl(epoll_fd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
-            ::epoll_ctl(epoll_fd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
-          }
-        },
-        [this](std::optional<std::chrono::milliseconds> delay) {
-          ++timer_calls;
-          itimerspec spec{};
-          if (delay) {
-            auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
-            if (ns == 0) ns = 1;  // all zeros would disarm the timerfd
-            spec.it_value.tv_sec = ns / 1'000'000'000;
-            spec.it_value.tv_nsec = ns % 1'000'000'000;
-          }
-          timer_armed = delay.has_value();
-          if (delay) last_timer_delay = *delay;
-          ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
-        }};
+    return LoopHooks{[this](int fd, Interest interest) {
+                       ++watch_calls;
+                       epoll_event ev{};
+                       ev.data.fd = fd;
+                       if (interest == Interest::kNone) {
+                         watched.erase(fd);
+                         ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+                         return;
+                       }
+                       ev.events =
+                           (interest == Interest::kRead || interest == Interest::kReadWrite ? EPOLLIN : 0u) |
+                           (interest == Interest::kWrite || interest == Interest::kReadWrite ? EPOLLOUT : 0u);
+                       bool known = watched.count(fd) != 0;
+                       watched[fd] = interest;
+                       if (::epoll_ctl(epoll_fd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+                         ::epoll_ctl(epoll_fd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+                       }
+                     },
+                     [this](std::optional<std::chrono::milliseconds> delay) {
+                       ++timer_calls;
+                       itimerspec spec{};
+                       if (delay) {
+                         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
+                         if (ns == 0) ns = 1;  // all zeros would disarm the timerfd
+                         spec.it_value.tv_sec = ns / 1'000'000'000;
+                         spec.it_value.tv_nsec = ns % 1'000'000'000;
+                       }
+                       timer_armed = delay.has_value();
+                       if (delay) last_timer_delay = *delay;
+                       ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
+                     }};
   }
 
   /// One turn: wait up to `max_wait`, dispatch. Returns the number of events.
@@ -171,7 +171,8 @@ TEST_CASE("host loop: 1000 concurrent requests each complete once", "[host-loop]
       ok += r.ok() && r->status == 200;
     });
   }
-  REQUIRE(loop.run_until(*driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
+  REQUIRE(loop.run_until(
+      *driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
   CHECK(ok == kRequests);
   for (int c : calls) REQUIRE(c == 1);
 }
@@ -217,7 +218,8 @@ TEST_CASE("host loop: timers are served by the application's one timer", "[host-
   CHECK_FALSE(loop.timer_armed);
 }
 
-TEST_CASE("host loop: a timer far away is armed at most a day ahead, and never overflows", "[host-loop][timer]") {
+TEST_CASE("host loop: a timer far away is armed at most a day ahead, and never overflows",
+          "[host-loop][timer]") {
   HostLoop loop;
   auto driver = make_hosted(loop);
   std::optional<Status> forever;

@@ -10,13 +10,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <dirent.h>
+#include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
@@ -147,14 +147,16 @@ TEST_CASE("1000 concurrent requests complete exactly once each and reuse connect
     }
   };
   batch();
-  REQUIRE(run_until(*driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
+  REQUIRE(run_until(
+      *driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
   CHECK(ok == kRequests);
   for (int c : calls) REQUIRE(c == 1);
   std::size_t connections_after_first = server.connection_count();
   CHECK(connections_after_first <= std::size_t(kRequests));
 
   batch();
-  REQUIRE(run_until(*driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
+  REQUIRE(run_until(
+      *driver, [&] { return driver->stats().requests_pending == 0; }, 60s));
   CHECK(ok == 2 * kRequests);
   for (int c : calls) REQUIRE(c == 2);
   // The second wave rides on the pooled connections of the first.
@@ -226,7 +228,8 @@ TEST_CASE("cancelling a request in flight aborts the transfer and completes it o
   REQUIRE(run_until(*driver, [&] { return out.done(); }));
   CHECK(out.value->status().code() == StatusCode::kCancelled);
   // The connection is closed, not left for the stall to hold.
-  CHECK(run_until(*driver, [&] { return server.open_connection_count() == 0; }, 5s));
+  CHECK(run_until(
+      *driver, [&] { return server.open_connection_count() == 0; }, 5s));
   driver->run_once(20ms);
   CHECK(out.calls == 1);
 }
@@ -444,13 +447,15 @@ TEST_CASE("a cancelled timer runs once with kCancelled, promptly", "[driver][tim
   Handle h = driver->run_after(10s, out.callback());
   h.cancel();
   CHECK(out.calls == 0);
-  REQUIRE(run_until(*driver, [&] { return out.done(); }, 2s));
+  REQUIRE(run_until(
+      *driver, [&] { return out.done(); }, 2s));
   CHECK(out.value->code() == StatusCode::kCancelled);
   driver->run_once(20ms);
   CHECK(out.calls == 1);
 }
 
-TEST_CASE("destroying the driver completes every request, timer and post exactly once", "[driver][teardown]") {
+TEST_CASE("destroying the driver completes every request, timer and post exactly once",
+          "[driver][teardown]") {
   int fds_before = open_fd_count();
   auto server = std::make_unique<TestServer>();
   server->set_default(Reply::with_fault(Fault::kStall));
@@ -713,7 +718,8 @@ TEST_CASE("an idle driver is not woken", "[driver][idle]") {
   CHECK(driver->stats().wakeups == before);
 }
 
-TEST_CASE("watch_readable reports a readable pipe until cancelled, then once with kCancelled", "[driver][fd-watch]") {
+TEST_CASE("watch_readable reports a readable pipe until cancelled, then once with kCancelled",
+          "[driver][fd-watch]") {
   auto driver = make_driver();
   int fds[2];
   REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);

@@ -42,7 +42,8 @@ struct Setup {
 
 }  // namespace
 
-TEST_CASE("by default the fake endpoint issues a new token each time and logs the requests", "[fake-token-server]") {
+TEST_CASE("by default the fake endpoint issues a new token each time and logs the requests",
+          "[fake-token-server]") {
   Setup s;
   REQUIRE(s.refresh().ok());
   CHECK(s.creds->token() == std::string("ya29.fake-1"));
@@ -65,8 +66,10 @@ TEST_CASE("by default the fake endpoint issues a new token each time and logs th
 
 TEST_CASE("scripted answers come in order, then the default", "[fake-token-server]") {
   Setup s;
-  s.server->enqueue(TokenAnswer::token("first", 1200).with_field("refresh_token", "rotated").with_field("id_token", "id"));
-  s.server->enqueue(TokenAnswer::oauth_error("invalid_grant", std::string("Token has been expired or revoked.")));
+  s.server->enqueue(
+      TokenAnswer::token("first", 1200).with_field("refresh_token", "rotated").with_field("id_token", "id"));
+  s.server->enqueue(
+      TokenAnswer::oauth_error("invalid_grant", std::string("Token has been expired or revoked.")));
   s.server->enqueue(TokenAnswer::reauth_required());
   s.server->enqueue(TokenAnswer::malformed("<html>oops</html>", 502));
   s.server->set_default(TokenAnswer::token("steady"));
@@ -99,7 +102,8 @@ TEST_CASE("retryable failures with Retry-After, delays and faults", "[fake-token
   CHECK(s.server->request_count() == 5);
 }
 
-TEST_CASE("a reset or a connection closed without an answer is a retryable transport error", "[fake-token-server]") {
+TEST_CASE("a reset or a connection closed without an answer is a retryable transport error",
+          "[fake-token-server]") {
   for (auto fault : {TokenAnswer::Fault::kReset, TokenAnswer::Fault::kCloseWithoutAnswer}) {
     Setup s;  // a new connection: nothing for libcurl to retry on its own
     s.server->set_default(TokenAnswer::with_fault(fault));

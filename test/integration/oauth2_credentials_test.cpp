@@ -31,8 +31,8 @@ constexpr char kIdToken[] = "id-token-J9H8G7";
 
 Reply token_reply(const std::string& access_token = kAccessToken, int expires_in = 3599) {
   return Reply::json(200, R"({"access_token":")" + access_token + R"(","expires_in":)" +
-                              std::to_string(expires_in) + R"(,"token_type":"Bearer","id_token":")" + kIdToken +
-                              R"("})");
+                              std::to_string(expires_in) + R"(,"token_type":"Bearer","id_token":")" +
+                              kIdToken + R"("})");
 }
 
 oauth2::Credentials::Builder builder(const TestServer& server) {
@@ -47,10 +47,12 @@ oauth2::Credentials::Builder builder(const TestServer& server) {
 using HeadersOutcome = Outcome<StatusOr<Headers>>;
 using StatusOutcome = Outcome<Status>;
 
-StatusOr<Headers> before_request(CurlDriver& driver, const gauth::Credentials& creds, WaitOptions options = {}) {
+StatusOr<Headers> before_request(CurlDriver& driver, const gauth::Credentials& creds,
+                                 WaitOptions options = {}) {
   HeadersOutcome out;
   creds.before_request(driver, "GET", "https://example.googleapis.com/v1/x", {}, out.callback(), options);
-  REQUIRE(run_until(driver, [&] { return out.done(); }, 60s));
+  REQUIRE(run_until(
+      driver, [&] { return out.done(); }, 60s));
   CHECK(out.calls == 1);
   return std::move(*out.value);
 }
@@ -58,7 +60,8 @@ StatusOr<Headers> before_request(CurlDriver& driver, const gauth::Credentials& c
 Status refresh(CurlDriver& driver, const gauth::Credentials& creds) {
   StatusOutcome out;
   creds.refresh(driver, out.callback());
-  REQUIRE(run_until(driver, [&] { return out.done(); }, 60s));
+  REQUIRE(run_until(
+      driver, [&] { return out.done(); }, 60s));
   CHECK(out.calls == 1);
   return *out.value;
 }
@@ -111,10 +114,11 @@ TEST_CASE("scopes and the rapt token go into the request body", "[oauth2][driver
                    .rapt_token(kRaptToken)
                    .build();
   REQUIRE(refresh(*driver, *creds).ok());
-  CHECK(server.requests()[0].body ==
-        "grant_type=refresh_token&client_id=123.apps.googleusercontent.com&client_secret=client-secret-QX7Z9"
-        "&refresh_token=1%2F%2Frefresh-token-K3J8W&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+email"
-        "&rapt=rapt-token-P0M2N");
+  CHECK(
+      server.requests()[0].body ==
+      "grant_type=refresh_token&client_id=123.apps.googleusercontent.com&client_secret=client-secret-QX7Z9"
+      "&refresh_token=1%2F%2Frefresh-token-K3J8W&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+email"
+      "&rapt=rapt-token-P0M2N");
 }
 
 TEST_CASE("the token endpoint's error answers end in clear Statuses", "[oauth2][driver][errors]") {
@@ -124,7 +128,8 @@ TEST_CASE("the token endpoint's error answers end in clear Statuses", "[oauth2][
   auto creds = builder(server).refresh_timeout(10s).build();
 
   SECTION("invalid_grant with a description: not retried") {
-    server.enqueue(Reply::json(400, R"({"error":"invalid_grant","error_description":"Token has been expired or revoked."})"));
+    server.enqueue(Reply::json(
+        400, R"({"error":"invalid_grant","error_description":"Token has been expired or revoked."})"));
     Status s = refresh(*driver, *creds);
     CHECK(s.code() == StatusCode::kRefreshError);
     CHECK(s.message() == "invalid_grant: Token has been expired or revoked.");
@@ -156,8 +161,9 @@ TEST_CASE("the token endpoint's error answers end in clear Statuses", "[oauth2][
     server.enqueue(Reply::json(400, R"({"error":"invalid_grant","error_subtype":"rapt_required"})"));
     Status s = refresh(*driver, *creds);
     CHECK(s.code() == StatusCode::kReauthRequired);
-    CHECK(s.message() ==
-          "Reauthentication is needed. Please run `gcloud auth application-default login` to reauthenticate.");
+    CHECK(
+        s.message() ==
+        "Reauthentication is needed. Please run `gcloud auth application-default login` to reauthenticate.");
     CHECK_FALSE(s.retryable());
     CHECK(server.request_count() == 1);
   }
@@ -277,7 +283,8 @@ TEST_CASE("missing fields fail without a request", "[oauth2][driver][errors]") {
   CHECK(server.request_count() == 0);
 }
 
-TEST_CASE("10,000 concurrent before_request calls on an expired token cause one POST", "[oauth2][driver][single-flight]") {
+TEST_CASE("10,000 concurrent before_request calls on an expired token cause one POST",
+          "[oauth2][driver][single-flight]") {
   TestServer server;
   Reply slow = token_reply("single-flight-token");
   slow.delay = 50ms;
@@ -292,14 +299,16 @@ TEST_CASE("10,000 concurrent before_request calls on an expired token cause one 
       ok += h.ok() && h->value_or_empty("authorization") == "Bearer single-flight-token";
     });
   }
-  REQUIRE(run_until(*driver, [&] { return calls == kCallers; }, 60s));
+  REQUIRE(run_until(
+      *driver, [&] { return calls == kCallers; }, 60s));
   CHECK(ok == kCallers);
   driver->run_once(20ms);
   CHECK(calls == kCallers);
   CHECK(server.request_count() == 1);
 }
 
-TEST_CASE("a stale token is applied at once while one background refresh replaces it", "[oauth2][driver][stale]") {
+TEST_CASE("a stale token is applied at once while one background refresh replaces it",
+          "[oauth2][driver][stale]") {
   TestServer server;
   Reply slow = token_reply("renewed");
   slow.delay = 200ms;
@@ -352,7 +361,8 @@ TEST_CASE("cancelling the only waiter aborts the shared transfer", "[oauth2][dri
   h.cancel();
   REQUIRE(run_until(*driver, [&] { return out.done(); }));
   CHECK(out.value->status().code() == StatusCode::kCancelled);
-  CHECK(run_until(*driver, [&] { return server.open_connection_count() == 0; }, 5s));
+  CHECK(run_until(
+      *driver, [&] { return server.open_connection_count() == 0; }, 5s));
 }
 
 TEST_CASE("cancelling one of two waiters leaves the refresh to the other", "[oauth2][driver][cancel]") {
@@ -392,7 +402,8 @@ TEST_CASE("a waiter's own deadline does not end the shared refresh", "[oauth2][d
   CHECK(b.value->ok());
 }
 
-TEST_CASE("a rotated refresh token is used next time, over a fresh connection", "[oauth2][driver][rotation]") {
+TEST_CASE("a rotated refresh token is used next time, over a fresh connection",
+          "[oauth2][driver][rotation]") {
   TestServer server;
   server.enqueue(Reply::json(200, R"({"access_token":"t1","expires_in":3599,"refresh_token":"rotated-1"})"));
   server.enqueue(token_reply("t2"));
@@ -432,7 +443,8 @@ TEST_CASE("quota-project copies share one token cache; other copies keep the tok
   CHECK(server.request_count() == 2);
 }
 
-TEST_CASE("credentials are safe to use from many threads while the driver runs", "[oauth2][driver][threads]") {
+TEST_CASE("credentials are safe to use from many threads while the driver runs",
+          "[oauth2][driver][threads]") {
   TestServer server;
   std::atomic<int> issued{0};
   server.set_handler([&](const RecordedRequest&) {
@@ -483,12 +495,15 @@ TEST_CASE("no secret appears in any Status message or formatted output", "[oauth
         return Reply::json(400, R"({"error":"invalid_grant","error_description":")" + r.body + R"("})");
       },
       [](const RecordedRequest& r) { return Reply::json(400, R"({"echo":")" + r.body + R"("})"); },
-      [](const RecordedRequest& r) { return Reply::json(200, R"({"access_token":")" + r.body + R"(","expires_in":"x"})"); },
+      [](const RecordedRequest& r) {
+        return Reply::json(200, R"({"access_token":")" + r.body + R"(","expires_in":"x"})");
+      },
       [](const RecordedRequest&) { return Reply::text(200, std::string(kAccessToken) + " not json"); },
       [](const RecordedRequest& r) { return Reply::redirect(302, "https://evil.example/?" + r.body); },
   };
   std::size_t next = 0;
-  server.set_handler([&](const RecordedRequest& r) { return answers[std::min(next, answers.size() - 1)](r); });
+  server.set_handler(
+      [&](const RecordedRequest& r) { return answers[std::min(next, answers.size() - 1)](r); });
   auto driver = make_driver();
   std::vector<std::string> logged;
   set_log_handler([&](LogLevel, std::string_view m) { logged.emplace_back(m); });
@@ -519,8 +534,9 @@ TEST_CASE("no secret appears in any Status message or formatted output", "[oauth
   CHECK_THAT(oauth2::to_string(*creds), Catch::Contains("client_secret=set"));
 }
 
-TEST_CASE("a refresh handler answering after its driver is gone: the waiter was cancelled, the answer is dropped",
-          "[oauth2][driver][teardown]") {
+TEST_CASE(
+    "a refresh handler answering after its driver is gone: the waiter was cancelled, the answer is dropped",
+    "[oauth2][driver][teardown]") {
   std::function<void(StatusOr<oauth2::RefreshHandlerResult>)> pending;
   int handler_calls = 0;
   auto creds = oauth2::Credentials::Builder()

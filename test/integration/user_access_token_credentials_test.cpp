@@ -28,7 +28,9 @@ using oauth2::UserAccessTokenOptions;
 
 namespace {
 
-std::string fake_gcloud(const std::string& name) { return std::string(GAUTH_TEST_DATA_DIR) + "/gcloud/" + name; }
+std::string fake_gcloud(const std::string& name) {
+  return std::string(GAUTH_TEST_DATA_DIR) + "/gcloud/" + name;
+}
 
 UserAccessTokenOptions options_for(const std::string& name) {
   UserAccessTokenOptions o;
@@ -77,7 +79,8 @@ int processes_running(const std::string& needle) {
 StatusOr<Headers> before_request(CurlDriver& driver, const gauth::Credentials& creds) {
   Outcome<StatusOr<Headers>> out;
   creds.before_request(driver, "GET", "https://example.googleapis.com/", {}, out.callback());
-  REQUIRE(run_until(driver, [&] { return out.done(); }, 30s));
+  REQUIRE(run_until(
+      driver, [&] { return out.done(); }, 30s));
   CHECK(out.calls == 1);
   return std::move(*out.value);
 }
@@ -108,7 +111,8 @@ struct CapturedLog {
 TEST_CASE("the token is what gcloud prints, applied as a Bearer header", "[gcloud]") {
   CapturedLog log;
   auto driver = make_driver();
-  auto creds = UserAccessTokenCredentials::create(std::nullopt, std::string("quota-1"), options_for("success"));
+  auto creds =
+      UserAccessTokenCredentials::create(std::nullopt, std::string("quota-1"), options_for("success"));
   auto headers = before_request(*driver, *creds);
   CHECK(authorization(headers) == "Bearer ya29.fake-gcloud-token");
   CHECK(headers->value_or_empty("x-goog-user-project") == "quota-1");
@@ -154,7 +158,8 @@ TEST_CASE("the child inherits the environment and reads an empty stdin", "[gclou
   ::setenv("CLOUDSDK_CONFIG", "/tmp/gauth-test-sdk-config", 1);
   auto driver = make_driver();
   auto creds = UserAccessTokenCredentials::create(std::nullopt, std::nullopt, options_for("env-config"));
-  CHECK(authorization(before_request(*driver, *creds)) == "Bearer config=/tmp/gauth-test-sdk-config,stdin=empty");
+  CHECK(authorization(before_request(*driver, *creds)) ==
+        "Bearer config=/tmp/gauth-test-sdk-config,stdin=empty");
   ::unsetenv("CLOUDSDK_CONFIG");
 }
 
@@ -189,16 +194,19 @@ TEST_CASE("every gcloud failure is a clear kUserAccessTokenError", "[gcloud][err
   SECTION("a non-zero exit, with gcloud's stderr") {
     Status s = run(options_for("fails"));
     CHECK(s.message() ==
-          "Failed to obtain access token: gcloud exited with status 1: ERROR: (gcloud.auth.print-access-token) You "
+          "Failed to obtain access token: gcloud exited with status 1: ERROR: "
+          "(gcloud.auth.print-access-token) You "
           "do not currently have an active account selected. Please run:   $ gcloud auth login");
     CHECK_FALSE(s.retryable());
   }
   SECTION("killed by a signal") {
     Status s = run(options_for("killed"));
-    CHECK(s.message() == "Failed to obtain access token: gcloud was killed by signal 15 (Terminated): about to die");
+    CHECK(s.message() ==
+          "Failed to obtain access token: gcloud was killed by signal 15 (Terminated): about to die");
   }
   SECTION("no output") {
-    CHECK(run(options_for("silent")).message() == "Failed to obtain access token: gcloud printed no access token");
+    CHECK(run(options_for("silent")).message() ==
+          "Failed to obtain access token: gcloud printed no access token");
   }
   SECTION("output over the cap") {
     CHECK(run(options_for("huge")).message() ==
@@ -253,7 +261,8 @@ TEST_CASE("a timeout kills the child's whole process group and reaps it", "[gclo
   CHECK(open_fd_count() == fds_before);
   // The grandchild (the script's `sleep 60`) went with its group.
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (processes_running(fake_gcloud("slow-with-child")) > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (processes_running(fake_gcloud("slow-with-child")) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
   CHECK(processes_running(fake_gcloud("slow-with-child")) == 0);
@@ -284,7 +293,8 @@ TEST_CASE("100 concurrent before_request calls share one gcloud run", "[gcloud][
         ok += h.ok() && h->value_or_empty("authorization") == "Bearer ya29.shared-run";
       });
     }
-    REQUIRE(run_until(*driver, [&] { return calls == 100; }, 30s));
+    REQUIRE(run_until(
+        *driver, [&] { return calls == 100; }, 30s));
     CHECK(ok == 100);
     REQUIRE(run_until(*driver, [&] { return driver->stats().fd_watches == 0; }));
 

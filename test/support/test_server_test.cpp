@@ -3,8 +3,8 @@
 #include "test_server.hpp"
 
 #define CATCH_CONFIG_ENABLE_CHRONO_STRINGMAKER
-#include <catch2/catch.hpp>
 #include <curl/curl.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -76,7 +76,7 @@ struct Request {
   bool chunked = false;  // send the body with Transfer-Encoding: chunked
   std::vector<std::string> headers;
   std::chrono::milliseconds timeout = 10s;
-  std::string ca_file;                      // for https
+  std::string ca_file;                       // for https
   std::size_t max_body = std::string::npos;  // abort the transfer once this much arrived
   long expect_100_timeout_ms = 0;            // 0: curl's default
 };
@@ -104,7 +104,8 @@ class Client {
     }
 
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, &curl_slist_free_all);
-    for (const std::string& header : request.headers) headers.reset(curl_slist_append(headers.release(), header.c_str()));
+    for (const std::string& header : request.headers)
+      headers.reset(curl_slist_append(headers.release(), header.c_str()));
     if (request.chunked) headers.reset(curl_slist_append(headers.release(), "Transfer-Encoding: chunked"));
     if (headers) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
 
@@ -149,7 +150,8 @@ class Client {
   // Small pieces, so the chunked body really has several chunks.
   static std::size_t on_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
     auto& transfer = *static_cast<Transfer*>(user);
-    std::size_t n = std::min({size * count, std::size_t(7), transfer.request.body.size() - transfer.uploaded});
+    std::size_t n =
+        std::min({size * count, std::size_t(7), transfer.request.body.size() - transfer.uploaded});
     std::memcpy(buffer, transfer.request.body.data() + transfer.uploaded, n);
     transfer.uploaded += n;
     return n;
@@ -182,7 +184,8 @@ class RawConnection {
   }
 
   /// Reads until `done(received)` holds, the server closes, or `timeout`.
-  std::string receive(const std::function<bool(const std::string&)>& done, std::chrono::milliseconds timeout = 5s) {
+  std::string receive(const std::function<bool(const std::string&)>& done,
+                      std::chrono::milliseconds timeout = 5s) {
     std::string received;
     const auto give_up = Clock::now() + timeout;
     while (!done(received) && !ended_) {
@@ -247,7 +250,8 @@ TEST_CASE("a scripted reply reaches the client with its status, headers and body
 }
 
 TEST_CASE("the reply shorthands set what they promise", "[test_server]") {
-  CHECK(Reply::text(404, "no").headers.at(0) == std::make_pair(std::string("Content-Type"), std::string("text/plain")));
+  CHECK(Reply::text(404, "no").headers.at(0) ==
+        std::make_pair(std::string("Content-Type"), std::string("text/plain")));
   Reply redirect = Reply::redirect(302, "/elsewhere");
   CHECK(redirect.status == 302);
   CHECK(redirect.headers.at(0) == std::make_pair(std::string("Location"), std::string("/elsewhere")));
@@ -284,7 +288,8 @@ TEST_CASE("replies come from the handler, else the queue in order, else the defa
   CHECK(client.fetch(server.url()).status == 404);
 
   server.enqueue(Reply::text(200, "queued"));
-  server.set_handler([](const RecordedRequest& request) { return Reply::text(200, "handled " + request.target); });
+  server.set_handler(
+      [](const RecordedRequest& request) { return Reply::text(200, "handled " + request.target); });
   CHECK(client.fetch(server.url("/x")).body == "handled /x");
   server.set_handler(nullptr);
   CHECK(client.fetch(server.url()).body == "queued");
@@ -434,7 +439,8 @@ TEST_CASE("pipelined requests are answered in order", "[test_server]") {
   server.set_handler([](const RecordedRequest& request) { return Reply::text(200, request.target); });
   RawConnection connection(server.port());
   connection.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /bb HTTP/1.1\r\nHost: x\r\n\r\n");
-  std::string received = connection.receive([](const std::string& bytes) { return contains(bytes, "\r\n\r\n/bb"); });
+  std::string received =
+      connection.receive([](const std::string& bytes) { return contains(bytes, "\r\n\r\n/bb"); });
   CHECK(contains(received, "Content-Length: 2\r\n\r\n/aHTTP/1.1 200 OK\r\n"));
   CHECK(contains(received, "Content-Length: 3\r\n\r\n/bb"));
   CHECK(server.request_count() == 2);
@@ -640,7 +646,8 @@ TEST_CASE("kEndlessBody waits for a client that stops reading instead of spinnin
   server.enqueue(Reply::with_fault(Fault::kEndlessBody));
   RawConnection connection(server.port());
   connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  CHECK(connection.receive([](const std::string& bytes) { return bytes.size() > 64 * 1024; }).size() > 64 * 1024);
+  CHECK(connection.receive([](const std::string& bytes) { return bytes.size() > 64 * 1024; }).size() >
+        64 * 1024);
 
   // The socket buffers fill within milliseconds; after that a spinning loop
   // thread would burn a whole core for the rest of the window.
@@ -690,7 +697,10 @@ TEST_CASE("kGarbage: the client rejects a reply that is not HTTP", "[test_server
 TEST_CASE("kGarbage sends exactly its bytes, then closes", "[test_server][fault]") {
   TestServer server;
   Reply reply = Reply::with_fault(Fault::kGarbage);
-  reply.body = std::string("\0\x01" "binary\xff", 9);
+  reply.body = std::string(
+      "\0\x01"
+      "binary\xff",
+      9);
   server.enqueue(reply);
   RawConnection connection(server.port());
   connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -75,8 +75,9 @@ TEST_CASE("nothing anywhere: kNotFound with Python's guidance", "[adc]") {
 
 TEST_CASE("GOOGLE_APPLICATION_CREDENTIALS comes first, and is recorded as the source", "[adc]") {
   AdcSandbox box;
-  box.write(".config/gcloud/application_default_credentials.json",
-            R"({"client_id": "gcloud", "client_secret": "s", "refresh_token": "r", "type": "authorized_user"})");
+  box.write(
+      ".config/gcloud/application_default_credentials.json",
+      R"({"client_id": "gcloud", "client_secret": "s", "refresh_token": "r", "type": "authorized_user"})");
   std::string path = box.write("explicit.json", kUserInfo);
   ::setenv("GOOGLE_APPLICATION_CREDENTIALS", path.c_str(), 1);
   auto c = load_default_credentials();
@@ -111,7 +112,8 @@ TEST_CASE("CLOUDSDK_CONFIG moves gcloud's file", "[adc]") {
   AdcSandbox box;
   box.write("sdk/application_default_credentials.json", kUserInfo);
   ::setenv("CLOUDSDK_CONFIG", (box.root() + "/sdk").c_str(), 1);
-  CHECK(cloud_sdk_application_default_credentials_path() == box.root() + "/sdk/application_default_credentials.json");
+  CHECK(cloud_sdk_application_default_credentials_path() ==
+        box.root() + "/sdk/application_default_credentials.json");
   auto c = load_default_credentials();
   REQUIRE(c.ok());
   CHECK((*c)->refresh_token() == std::string("alabalaportocala"));
@@ -126,13 +128,15 @@ TEST_CASE("other credential types are refused by name", "[adc]") {
   auto c = load_credentials_from_file(path);
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == StatusCode::kInvalidArgument);
-  CHECK(c.status().message() == "The file " + path +
-                                    " holds credentials of type service_account, which gauth does not support. "
-                                    "Supported types: authorized_user. For user credentials, run `gcloud auth "
-                                    "application-default login`.");
+  CHECK(c.status().message() ==
+        "The file " + path +
+            " holds credentials of type service_account, which gauth does not support. "
+            "Supported types: authorized_user. For user credentials, run `gcloud auth "
+            "application-default login`.");
   std::string odd = box.write("odd.json", R"({"type": "martian"})");
   CHECK(load_credentials_from_file(odd).status().message() ==
-        "The file " + odd + " does not have a valid type. Type is martian, expected one of: authorized_user.");
+        "The file " + odd +
+            " does not have a valid type. Type is martian, expected one of: authorized_user.");
   std::string none = box.write("none.json", R"({"client_id": "x"})");
   CHECK_THAT(load_credentials_from_file(none).status().message(), Catch::Contains("Type is missing"));
 }
@@ -150,7 +154,8 @@ TEST_CASE("broken files give clear errors", "[adc]") {
   CHECK(load_credentials_from_file(missing_field).status().message() ==
         "Failed to load authorized user credentials from " + missing_field +
             ": Authorized user info was not in the expected format, missing fields refresh_token.");
-  CHECK(load_credentials_from_file(box.root()).status().message() == box.root() + " is a directory, not a credentials file");
+  CHECK(load_credentials_from_file(box.root()).status().message() ==
+        box.root() + " is a directory, not a credentials file");
 }
 
 TEST_CASE("the quota project: argument, then GOOGLE_CLOUD_QUOTA_PROJECT, then the file", "[adc]") {
@@ -163,7 +168,8 @@ TEST_CASE("the quota project: argument, then GOOGLE_CLOUD_QUOTA_PROJECT, then th
   CHECK((*load_credentials_from_file(path))->quota_project_id() == std::string("from-env"));
   DefaultCredentialsOptions options;
   options.quota_project_id = "from-argument";
-  CHECK((*load_credentials_from_file(path, std::move(options)))->quota_project_id() == std::string("from-argument"));
+  CHECK((*load_credentials_from_file(path, std::move(options)))->quota_project_id() ==
+        std::string("from-argument"));
   DefaultCredentialsOptions empty;  // as in Python, an empty argument counts as unset
   empty.quota_project_id = "";
   CHECK((*load_credentials_from_file(path, std::move(empty)))->quota_project_id() == std::string("from-env"));
@@ -171,12 +177,15 @@ TEST_CASE("the quota project: argument, then GOOGLE_CLOUD_QUOTA_PROJECT, then th
 
 TEST_CASE("Cloud SDK credentials without a quota project log Python's warning", "[adc]") {
   AdcSandbox box;
-  std::string sdk = box.write("sdk.json", std::string(R"({"client_id": ")") + kCloudSdkClientId +
-                                              R"(", "client_secret": "secret", "refresh_token": "alabalaportocala", "type": "authorized_user"})");
+  std::string sdk = box.write(
+      "sdk.json",
+      std::string(R"({"client_id": ")") + kCloudSdkClientId +
+          R"(", "client_secret": "secret", "refresh_token": "alabalaportocala", "type": "authorized_user"})");
   REQUIRE(load_credentials_from_file(sdk).ok());
   REQUIRE(box.log.size() == 1);
-  CHECK_THAT(box.log[0], Catch::StartsWith("Your application has authenticated using end user credentials from Google "
-                                           "Cloud SDK without a quota project."));
+  CHECK_THAT(box.log[0],
+             Catch::StartsWith("Your application has authenticated using end user credentials from Google "
+                               "Cloud SDK without a quota project."));
   ::setenv("GOOGLE_CLOUD_QUOTA_PROJECT", "billing", 1);
   REQUIRE(load_credentials_from_file(sdk).ok());
   CHECK(box.log.size() == 1);

@@ -32,8 +32,8 @@ TEST_CASE("credentials format without a secret", "[fmt]") {
   CHECK_THAT(text, Catch::Contains("quota_project_id=billing"));
   CHECK_THAT(text, Catch::Contains("token=set"));
   CHECK_THAT(text, Catch::Contains("client_secret=set"));
-  for (const char* secret :
-       {"client-secret-QX7Z9", "refresh-token-K3J8W", "access-token-A1B2C3", "rapt-token-P0M2N", "id-token-J9H8G7"}) {
+  for (const char* secret : {"client-secret-QX7Z9", "refresh-token-K3J8W", "access-token-A1B2C3",
+                             "rapt-token-P0M2N", "id-token-J9H8G7"}) {
     CHECK_THAT(text, !Catch::Contains(secret));
   }
 }

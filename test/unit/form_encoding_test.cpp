@@ -27,8 +27,9 @@ TEST_CASE("form fields are joined with & in the order given", "[form]") {
   append_form_field(body, "scope",
                     "https://www.googleapis.com/auth/pubsub https://www.googleapis.com/auth/logging.write");
   append_form_field(body, "rapt", "r~a.p_t");
-  CHECK(body ==
-        "grant_type=refresh_token&client_id=123.apps.googleusercontent.com&client_secret=s3cr%2Fet%2Bx"
-        "&refresh_token=1%2F%2F0gAbC-d_e&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+https%3A%2F%2F"
-        "www.googleapis.com%2Fauth%2Flogging.write&rapt=r~a.p_t");
+  CHECK(
+      body ==
+      "grant_type=refresh_token&client_id=123.apps.googleusercontent.com&client_secret=s3cr%2Fet%2Bx"
+      "&refresh_token=1%2F%2F0gAbC-d_e&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub+https%3A%2F%2F"
+      "www.googleapis.com%2Fauth%2Flogging.write&rapt=r~a.p_t");
 }

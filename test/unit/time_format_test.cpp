@@ -38,9 +38,9 @@ TEST_CASE("UTC offsets move the instant (Python rejects them; gauth reads them)"
 }
 
 TEST_CASE("malformed timestamps are refused with a message that shows the expected form", "[time]") {
-  for (const char* text : {"", "2020-08-14", "2020-13-01T00:00:00Z", "2021-02-29T00:00:00Z",
-                           "2020-08-14T24:00:00Z", "2020-08-14T15:54:01Zjunk", "2020-08-14T15:54:01.Z",
-                           "2020-08-14T15:54:01+5", "yesterday"}) {
+  for (const char* text :
+       {"", "2020-08-14", "2020-13-01T00:00:00Z", "2021-02-29T00:00:00Z", "2020-08-14T24:00:00Z",
+        "2020-08-14T15:54:01Zjunk", "2020-08-14T15:54:01.Z", "2020-08-14T15:54:01+5", "yesterday"}) {
     auto t = parse_expiry(text);
     INFO(text);
     REQUIRE_FALSE(t.ok());

@@ -19,9 +19,9 @@ struct Fixture {
   std::atomic<std::uint64_t> pending{0};
   std::shared_ptr<Timer> make(std::vector<std::string>& log, std::string name) {
     pending++;
-    return std::make_shared<Timer>(queue, [&log, name](Status s) {
-      log.push_back(name + (s.ok() ? ":fired" : ":cancelled"));
-    }, &pending);
+    return std::make_shared<Timer>(
+        queue, [&log, name](Status s) { log.push_back(name + (s.ok() ? ":fired" : ":cancelled")); },
+        &pending);
   }
 };
 }  // namespace

@@ -115,7 +115,8 @@ TEST_CASE("a fresh token is handed out without a fetch, later, not inline", "[to
   CHECK(f.source->fetches == 0);
 }
 
-TEST_CASE("10,000 callers on an expired token share one fetch and all get its result", "[token_cache][single-flight]") {
+TEST_CASE("10,000 callers on an expired token share one fetch and all get its result",
+          "[token_cache][single-flight]") {
   Fixture f;
   f.source->script.push_back(grant("new"));
   auto cache = f.cache(f.with_token("old", -10s));
@@ -347,7 +348,8 @@ TEST_CASE("each waiter has its own deadline, apart from the shared fetch", "[tok
   CHECK(f.transport.pending_timers() == 0);
 }
 
-TEST_CASE("a waiter's deadline past a year is taken to be a year, not an overflow", "[token_cache][deadline]") {
+TEST_CASE("a waiter's deadline past a year is taken to be a year, not an overflow",
+          "[token_cache][deadline]") {
   Fixture f;
   f.source->latency = 5s;
   f.source->script.push_back(grant("slow"));
@@ -472,7 +474,8 @@ TEST_CASE("destroying the transport completes waiting callers with kCancelled", 
   CHECK(r.value->status().code() == StatusCode::kCancelled);
 }
 
-TEST_CASE("a waiter on another driver completes once when its own driver is destroyed", "[token_cache][threads]") {
+TEST_CASE("a waiter on another driver completes once when its own driver is destroyed",
+          "[token_cache][threads]") {
   Fixture f;  // f.transport runs the fetch
   f.source->latency = 5s;
   f.source->script.push_back(grant("late"));
@@ -509,7 +512,8 @@ TEST_CASE("a waiter on another driver gets the result through its own loop", "[t
   CHECK(b.pending_timers() == 0);  // the guard timer is gone
 }
 
-TEST_CASE("once a server rotates refresh tokens, an abandoned fetch still finishes", "[token_cache][rotation][cancel]") {
+TEST_CASE("once a server rotates refresh tokens, an abandoned fetch still finishes",
+          "[token_cache][rotation][cancel]") {
   Fixture f;
   TokenStateValues v;
   v.refresh_token = "rotated-before";

@@ -76,21 +76,24 @@ Example:  curl -H "$(gauth print-headers | grep -i ^authorization)" https://www.
   }
   switch (*command) {
     case Command::kPrintAccessToken:
-      return std::string("Usage: gauth print-access-token [options]\n\n"
-                         "Prints a fresh access token (refreshing it if needed), then a newline.\n\n") +
+      return std::string(
+                 "Usage: gauth print-access-token [options]\n\n"
+                 "Prints a fresh access token (refreshing it if needed), then a newline.\n\n") +
              kCredentialOptions;
     case Command::kPrintHeaders:
-      return std::string("Usage: gauth print-headers [options]\n\n"
-                         "Prints the headers a request to a Google API needs, one \"name: value\" per line:\n"
-                         "authorization, x-goog-api-client, and x-goog-user-project when a quota project\n"
-                         "is set.\n\n") +
+      return std::string(
+                 "Usage: gauth print-headers [options]\n\n"
+                 "Prints the headers a request to a Google API needs, one \"name: value\" per line:\n"
+                 "authorization, x-goog-api-client, and x-goog-user-project when a quota project\n"
+                 "is set.\n\n") +
              kCredentialOptions;
     case Command::kToJson:
-      return std::string("Usage: gauth to-json [--strip K1,K2] [--refresh] [options]\n\n"
-                         "Prints the credentials as authorized_user JSON. It holds secrets (the client\n"
-                         "secret, the refresh token) unless they are stripped.\n"
-                         "  --strip K1,K2          leave these keys out\n"
-                         "  --refresh              refresh first, so the JSON holds a fresh token and expiry\n\n") +
+      return std::string(
+                 "Usage: gauth to-json [--strip K1,K2] [--refresh] [options]\n\n"
+                 "Prints the credentials as authorized_user JSON. It holds secrets (the client\n"
+                 "secret, the refresh token) unless they are stripped.\n"
+                 "  --strip K1,K2          leave these keys out\n"
+                 "  --refresh              refresh first, so the JSON holds a fresh token and expiry\n\n") +
              kCredentialOptions;
     case Command::kDemo:
       return "Usage: gauth demo\n\n"
@@ -136,8 +139,9 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
     } else if (arg == "--refresh") {
       if (auto e = no_value()) return *e;
       cl.refresh = true;
-    } else if (arg == "--credentials" || arg == "--account" || arg == "--scopes" || arg == "--quota-project" ||
-               arg == "--token-uri" || arg == "--timeout" || arg == "--ca-bundle" || arg == "--strip") {
+    } else if (arg == "--credentials" || arg == "--account" || arg == "--scopes" ||
+               arg == "--quota-project" || arg == "--token-uri" || arg == "--timeout" ||
+               arg == "--ca-bundle" || arg == "--strip") {
       auto v = value();
       if (!v) return needs_value(arg);
       if (arg == "--credentials") {
@@ -159,7 +163,8 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
         double seconds = std::strtod(v->c_str(), &end);
         if (v->empty() || end != v->c_str() + v->size() || !std::isfinite(seconds) || seconds <= 0 ||
             seconds > 86400) {
-          return UsageError{"--timeout wants a number of seconds (more than 0, at most 86400), not \"" + *v + "\""};
+          return UsageError{"--timeout wants a number of seconds (more than 0, at most 86400), not \"" + *v +
+                            "\""};
         }
         cl.timeout = std::chrono::milliseconds(std::llround(seconds * 1000));
       }
@@ -179,13 +184,14 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
   if (cl.account && !cl.gcloud) return UsageError{"--account needs --gcloud"};
   if (cl.gcloud && cl.credentials) return UsageError{"--gcloud and --credentials exclude each other"};
   if ((!cl.strip.empty() || cl.refresh) && cl.command != Command::kToJson) {
-    return UsageError{std::string(!cl.strip.empty() ? "--strip" : "--refresh") + " is an option of to-json only"};
+    return UsageError{std::string(!cl.strip.empty() ? "--strip" : "--refresh") +
+                      " is an option of to-json only"};
   }
   if (cl.command == Command::kToJson && cl.gcloud) {
     return UsageError{"to-json needs user credentials (a credentials file), not --gcloud"};
   }
-  if (cl.command == Command::kDemo &&
-      (cl.credentials || cl.gcloud || cl.scopes || cl.quota_project || cl.token_uri || cl.timeout || cl.ca_bundle)) {
+  if (cl.command == Command::kDemo && (cl.credentials || cl.gcloud || cl.scopes || cl.quota_project ||
+                                       cl.token_uri || cl.timeout || cl.ca_bundle)) {
     return UsageError{"demo takes no options: it runs against its own fake token endpoint"};
   }
   return cl;

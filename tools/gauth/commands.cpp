@@ -29,8 +29,10 @@ struct Loaded {
 StatusOr<Loaded> load(const CommandLine& cl) {
   std::chrono::milliseconds timeout = cl.timeout.value_or(kDefaultTimeout);
   if (cl.gcloud) {
-    if (cl.token_uri) return Status(StatusCode::kInvalidArgument, "--token-uri applies to user credentials, not --gcloud");
-    if (cl.scopes) return Status(StatusCode::kInvalidArgument, "--scopes applies to user credentials, not --gcloud");
+    if (cl.token_uri)
+      return Status(StatusCode::kInvalidArgument, "--token-uri applies to user credentials, not --gcloud");
+    if (cl.scopes)
+      return Status(StatusCode::kInvalidArgument, "--scopes applies to user credentials, not --gcloud");
     oauth2::UserAccessTokenOptions options;
     options.timeout = timeout;
     return Loaded{oauth2::UserAccessTokenCredentials::create(cl.account, cl.quota_project, options), nullptr};
@@ -86,13 +88,10 @@ Status check_ca_bundle(const std::string& path) {
 
 int exit_status_of(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk:
-      return 0;
+    case StatusCode::kOk: return 0;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-      return 2;
-    default:
-      return 1;
+    case StatusCode::kNotFound: return 2;
+    default: return 1;
   }
 }
 
@@ -103,7 +102,6 @@ void print_error(const std::string& message) {
   }
   std::cerr << "gauth: error: " << line << std::endl;
 }
-
 
 int run_credentials_command(const CommandLine& cl) {
   CurlDriverOptions driver_options;
@@ -126,17 +124,17 @@ int run_credentials_command(const CommandLine& cl) {
     return exit_status_of(loaded.status());
   }
   WaitOptions wait;
-  wait.timeout = cl.timeout.value_or(kDefaultTimeout) + std::chrono::seconds(1);  // the refresh's own deadline first
+  wait.timeout =
+      cl.timeout.value_or(kDefaultTimeout) + std::chrono::seconds(1);  // the refresh's own deadline first
 
   // to-json refreshes on request. The print commands refresh a stale token
   // first: before_request would apply it and refresh in the background, which
   // exiting cancels. (A missing or expired token, before_request refreshes.)
-  bool refresh_first = *cl.command == Command::kToJson ? cl.refresh
-                                                      : loaded->credentials->token_state() == TokenState::kStale;
+  bool refresh_first =
+      *cl.command == Command::kToJson ? cl.refresh : loaded->credentials->token_state() == TokenState::kStale;
   if (refresh_first) {
-    Status refreshed = run_to_completion<Status>(**driver, [&](auto done) {
-      loaded->credentials->refresh(**driver, done, wait);
-    });
+    Status refreshed = run_to_completion<Status>(
+        **driver, [&](auto done) { loaded->credentials->refresh(**driver, done, wait); });
     if (!refreshed.ok()) {
       print_error(refreshed.message());
       return exit_status_of(refreshed);

@@ -39,7 +39,8 @@ class Demo {
   Demo(FakeTokenServer& server, CurlDriver& driver) : server_(server), driver_(driver) {}
 
   /// Credentials for the fake endpoint, with a token that expires in `expires_in`.
-  std::shared_ptr<const oauth2::Credentials> credentials(std::optional<std::chrono::seconds> expires_in = {}) {
+  std::shared_ptr<const oauth2::Credentials> credentials(
+      std::optional<std::chrono::seconds> expires_in = {}) {
     oauth2::Credentials::Builder b;
     b.token_uri(server_.token_uri())
         .client_id("demo-client.apps.googleusercontent.com")
@@ -104,17 +105,18 @@ int run_demo() {
   demo.run_until([&] { return refreshed.has_value(); });
   double refresh_ms = ms_since(start);
   bool ok = refreshed && refreshed->ok() && creds->token_state() == TokenState::kFresh;
-  auto left = creds->expiry() ? std::chrono::duration_cast<std::chrono::seconds>(*creds->expiry() -
-                                                                                  std::chrono::system_clock::now())
+  auto left = creds->expiry() ? std::chrono::duration_cast<std::chrono::seconds>(
+                                    *creds->expiry() - std::chrono::system_clock::now())
                               : std::chrono::seconds(0);
   char line[256];
-  std::snprintf(line, sizeof line, "a token in %s (%zu POST), fresh for %lld s", duration_text(refresh_ms).c_str(),
-                demo.posts(), static_cast<long long>(left.count()));
+  std::snprintf(line, sizeof line, "a token in %s (%zu POST), fresh for %lld s",
+                duration_text(refresh_ms).c_str(), demo.posts(), static_cast<long long>(left.count()));
   demo.step(1, "Refresh", ok ? line : to_string(refreshed.value_or(Status())), ok);
 
   // 2. The headers a request gets.
   std::optional<StatusOr<Headers>> headers;
-  creds->before_request(loop, "GET", "https://www.googleapis.com/", {}, [&](StatusOr<Headers> h) { headers = h; });
+  creds->before_request(loop, "GET", "https://www.googleapis.com/", {},
+                        [&](StatusOr<Headers> h) { headers = h; });
   demo.run_until([&] { return headers.has_value(); });
   ok = headers && headers->ok() && (*headers)->value_or_empty("authorization") == "Bearer " + *creds->token();
   if (ok) {
@@ -143,8 +145,8 @@ int run_demo() {
   }
   demo.run_until([&] { return served + failed == 1000; });
   std::size_t posts = demo.posts() - before;
-  std::snprintf(line, sizeof line, "1,000 callers served in %s by %zu POST", duration_text(ms_since(start)).c_str(),
-                posts);
+  std::snprintf(line, sizeof line, "1,000 callers served in %s by %zu POST",
+                duration_text(ms_since(start)).c_str(), posts);
   demo.step(3, "Expired token", line, served == 1000 && posts == 1);
 
   // 4. A stale token: served at once, refreshed once in the background.
@@ -187,24 +189,27 @@ int run_demo() {
   ticker.cancel();
   posts = demo.posts() - before;
   ok = refreshed && refreshed->ok() && posts == 2 && ticks >= 10;
-  std::snprintf(line, sizeof line, "success after %.2f s and %zu POSTs; meanwhile a 50 ms timer ticked %d times",
+  std::snprintf(line, sizeof line,
+                "success after %.2f s and %zu POSTs; meanwhile a 50 ms timer ticked %d times",
                 retry_ms / 1000, posts, ticks);
   demo.step(5, "503, then a token", line, ok);
 
   // 6. A revoked refresh token: a clear error.
-  (*server)->enqueue(TokenAnswer::oauth_error("invalid_grant", std::string("Token has been expired or revoked.")));
+  (*server)->enqueue(
+      TokenAnswer::oauth_error("invalid_grant", std::string("Token has been expired or revoked.")));
   auto revoked = demo.credentials();
   refreshed.reset();
   revoked->refresh(loop, [&](Status s) { refreshed = s; });
   demo.run_until([&] { return refreshed.has_value(); });
   ok = refreshed && refreshed->code() == StatusCode::kRefreshError && !refreshed->retryable() &&
        refreshed->oauth_error() == "invalid_grant";
-  demo.step(6, "Revoked token", refreshed ? to_string(*refreshed) + (refreshed->retryable() ? "" : " (not retryable)")
-                                          : "no answer",
-            ok);
+  demo.step(
+      6, "Revoked token",
+      refreshed ? to_string(*refreshed) + (refreshed->retryable() ? "" : " (not retryable)") : "no answer",
+      ok);
 
   std::printf("\n%s\n", demo.unexpected() == 0 ? "All 6 steps behaved as expected."
-                                                : "Some steps did not behave as expected.");
+                                               : "Some steps did not behave as expected.");
   // A step that gave up waiting left callbacks pending that refer to the
   // steps' variables: the driver completes them (kCancelled) while they live.
   driver->reset();

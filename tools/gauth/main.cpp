@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
   // Warnings (such as a missing quota project) go to stderr as one line
   // each; gcloud's deprecation notice does not apply to the tool's --gcloud.
   gauth::set_log_handler([](gauth::LogLevel level, std::string_view message) {
-    if (level < gauth::LogLevel::kWarning || message.rfind("UserAccessTokenCredentials is deprecated", 0) == 0) return;
+    if (level < gauth::LogLevel::kWarning ||
+        message.rfind("UserAccessTokenCredentials is deprecated", 0) == 0)
+      return;
     std::fprintf(stderr, "gauth: warning: %.*s\n", static_cast<int>(message.size()), message.data());
   });
   // A closed stdout is an error to report (exit 1), not a silent death.

@@ -8,9 +8,9 @@
 #include <gauth/curl_driver.hpp>
 
 #if defined(GAUTH_ADAPTERS_BOOST_ASIO)
-#include <boost/asio.hpp>
+#  include <boost/asio.hpp>
 #else
-#include <asio.hpp>
+#  include <asio.hpp>
 #endif
 
 #include <memory>
@@ -44,7 +44,8 @@ namespace asio_ns = ::asio;
 /// driver() is a Transport, thread-safe as any.
 class AsioDriver {
  public:
-  static StatusOr<std::unique_ptr<AsioDriver>> create(asio_ns::io_context& io, CurlDriverOptions options = {}) {
+  static StatusOr<std::unique_ptr<AsioDriver>> create(asio_ns::io_context& io,
+                                                      CurlDriverOptions options = {}) {
     std::unique_ptr<AsioDriver> self(new AsioDriver(io));
     AsioDriver* raw = self.get();
     LoopHooks hooks{[raw](int fd, Interest interest) { raw->watch(fd, interest); },

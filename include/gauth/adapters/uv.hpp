@@ -117,7 +117,8 @@ class UvDriver {
       return;
     }
     auto ms = delay->count() < 0 ? 0 : static_cast<std::uint64_t>(delay->count());
-    uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<UvDriver*>(t->data)->driver_->on_timer(); }, ms, 0);
+    uv_timer_start(
+        timer_, [](uv_timer_t* t) { static_cast<UvDriver*>(t->data)->driver_->on_timer(); }, ms, 0);
   }
 
   uv_loop_t* loop_;

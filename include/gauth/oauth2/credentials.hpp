@@ -38,7 +38,7 @@ using RefreshHandler = std::function<void(Transport& transport, const std::vecto
 /// Where credentials loaded by Application Default Credentials came from.
 struct CredentialInfo {
   std::string credential_source;
-  std::string credential_type;          // "user credentials"
+  std::string credential_type;           // "user credentials"
   std::optional<std::string> principal;  // the account, when known
 };
 
@@ -187,7 +187,8 @@ class GAUTH_EXPORT Credentials final : public gauth::Credentials {
   std::shared_ptr<const gauth::Credentials> with_quota_project_impl(
       std::optional<std::string> quota_project_id) const override;
   const char* usage_metric() const noexcept override { return "cred-type/u"; }
-  std::shared_ptr<const Credentials> copy_with(const std::function<void(detail::UserCredentialsConfig&)>& edit) const;
+  std::shared_ptr<const Credentials> copy_with(
+      const std::function<void(detail::UserCredentialsConfig&)>& edit) const;
 
   std::shared_ptr<const detail::RefreshGrantSource> source_;  // holds the configuration
   const detail::UserCredentialsConfig& config_;

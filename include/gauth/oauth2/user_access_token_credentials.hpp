@@ -60,8 +60,8 @@ class GAUTH_EXPORT UserAccessTokenCredentials final : public gauth::Credentials 
   /// Logs Python's deprecation warning, adapted to gauth.
   /// \context Thread-safe.
   static std::shared_ptr<const UserAccessTokenCredentials> create(
-      std::optional<std::string> account = std::nullopt, std::optional<std::string> quota_project_id = std::nullopt,
-      UserAccessTokenOptions options = {});
+      std::optional<std::string> account = std::nullopt,
+      std::optional<std::string> quota_project_id = std::nullopt, UserAccessTokenOptions options = {});
 
   /// The account passed to gcloud, if any. \context Thread-safe.
   const std::optional<std::string>& account() const noexcept;

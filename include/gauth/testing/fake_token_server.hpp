@@ -20,11 +20,11 @@ namespace gauth::testing {
 /// One scripted answer of the fake token endpoint.
 struct GAUTH_EXPORT TokenAnswer {
   enum class Fault {
-    kNone,                  // answer normally
-    kStall,                 // read the request, never answer (until the server is destroyed)
-    kReset,                 // reset the connection (TCP RST) instead of answering
-    kCloseWithoutAnswer,    // close the connection cleanly without an answer
-    kTruncate,              // announce the whole body, send half of it, close
+    kNone,                // answer normally
+    kStall,               // read the request, never answer (until the server is destroyed)
+    kReset,               // reset the connection (TCP RST) instead of answering
+    kCloseWithoutAnswer,  // close the connection cleanly without an answer
+    kTruncate,            // announce the whole body, send half of it, close
   };
 
   int status = 200;

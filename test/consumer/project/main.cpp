@@ -22,6 +22,7 @@ int main() {
   if (!creds.ok()) return 3;
   gauth::Headers headers;
   if (!(*creds)->try_apply(headers) || headers.value_or_empty("authorization") != "Bearer ya29.t") return 4;
-  std::printf("consumer: gauth %s, driver posted: %s, token applied\n", gauth::version(), posted ? "yes" : "no");
+  std::printf("consumer: gauth %s, driver posted: %s, token applied\n", gauth::version(),
+              posted ? "yes" : "no");
   return posted ? 0 : 5;
 }

@@ -711,7 +711,9 @@ TEST_CASE("a refresh timeout is taken to be at least 1 ms and at most a year", "
   Fixture f;
   std::function<void(StatusOr<RefreshHandlerResult>)> pending;
   oauth2::RefreshHandler never = [&](Transport&, const Scopes&,
-                                     std::function<void(StatusOr<RefreshHandlerResult>)> d) { pending = std::move(d); };
+                                     std::function<void(StatusOr<RefreshHandlerResult>)> d) {
+    pending = std::move(d);
+  };
   std::optional<Status> patient;
   auto forever = f.builder().refresh_handler(never).refresh_timeout(std::chrono::milliseconds::max()).build();
   forever->refresh(f.transport, [&](Status s) { patient = s; });

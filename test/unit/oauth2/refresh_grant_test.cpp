@@ -319,7 +319,7 @@ TEST_CASE("cancelling during the wait between attempts ends the grant with kCanc
   auto source = std::make_shared<RefreshGrantSource>(e.config());
   std::optional<StatusOr<TokenGrant>> result;
   Handle h = source->fetch(e.transport, {"refresh_token", std::nullopt, false},
-                          [&](StatusOr<TokenGrant> g) { result.emplace(std::move(g)); });
+                           [&](StatusOr<TokenGrant> g) { result.emplace(std::move(g)); });
   e.transport.run();
   REQUIRE(e.transport.request_count() == 1);
   CHECK_FALSE(result);

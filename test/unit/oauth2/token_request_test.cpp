@@ -428,16 +428,22 @@ RefreshGrantRequest request_with_secrets() {
   return r;
 }
 HttpResponse plain_answer(int status, std::string body) {
-  HttpResponse h; h.status = status; h.body = std::move(body); return h;
+  HttpResponse h;
+  h.status = status;
+  h.body = std::move(body);
+  return h;
 }
 }  // namespace
 
-TEST_CASE("a reauth answer echoing the request keeps no secret in oauth_error_description", "[token_request][redaction]") {
+TEST_CASE("a reauth answer echoing the request keeps no secret in oauth_error_description",
+          "[token_request][redaction]") {
   RefreshGrantRequest r = request_with_secrets();
   std::string quoted;
   gauth::detail::append_json_string(quoted, "echo: " + r.client_secret + " " + r.refresh_token);
   TokenAnswer a = read_token_answer(
-      plain_answer(400, R"({"error": "invalid_grant", "error_subtype": "rapt_required", "error_description": )" + quoted + "}"),
+      plain_answer(400,
+                   R"({"error": "invalid_grant", "error_subtype": "rapt_required", "error_description": )" +
+                       quoted + "}"),
       r, Clock::WallTime());
   REQUIRE(a.error.code() == StatusCode::kReauthRequired);
   CHECK_THAT(a.error.oauth_error_description(), !Catch::Contains("cl1ent"));
@@ -454,11 +460,13 @@ TEST_CASE("a form-encoded rapt token echoed in an error is redacted", "[token_re
 TEST_CASE("a secret re-escaped by python_json_dumps is still redacted", "[token_request][redaction]") {
   RefreshGrantRequest r = request_with_secrets();
   r.client_secret = "GOCSPX-quote\"and\\backslash";
-  TokenAnswer a = read_token_answer(plain_answer(400, R"({"echo": "GOCSPX-quote\"and\\backslash"})"), r, Clock::WallTime());
+  TokenAnswer a = read_token_answer(plain_answer(400, R"({"echo": "GOCSPX-quote\"and\\backslash"})"), r,
+                                    Clock::WallTime());
   CHECK_THAT(a.error.message(), !Catch::Contains("and"));
 }
 
-TEST_CASE("can_retry: a non-string error makes even a retryable description non-retryable (Python)", "[token_request]") {
+TEST_CASE("can_retry: a non-string error makes even a retryable description non-retryable (Python)",
+          "[token_request]") {
   auto body = gauth::detail::parse_json(R"({"error_description": "server_error", "error": 5})", "t");
   REQUIRE(body.ok());
   CHECK_FALSE(can_retry(400, &*body));  // Python: isinstance(error_code, str) fails -> False
@@ -471,14 +479,15 @@ TEST_CASE("a success other than 200 is an error that does not quote its body", "
       plain_answer(201, R"({"access_token": "ya29.SECRET_ACCESS", "refresh_token": "1//NEW_REFRESH"})"), r,
       Clock::WallTime());
   CHECK(a.kind == TokenAnswer::Kind::kFinal);
-  CHECK(a.error.message() == "the token endpoint answered HTTP 201 instead of 200 (the answer is not quoted: it may hold tokens)");
+  CHECK(a.error.message() ==
+        "the token endpoint answered HTTP 201 instead of 200 (the answer is not quoted: it may hold tokens)");
 }
 
 TEST_CASE("an error body's token members are redacted before it is quoted", "[token_request][redaction]") {
   RefreshGrantRequest r = request_with_secrets();
   TokenAnswer a = read_token_answer(
-      plain_answer(400, R"({"access_token": "ya29.SECRET_ACCESS", "id_token": "eyJ.SECRET", "note": "odd"})"), r,
-      Clock::WallTime());
+      plain_answer(400, R"({"access_token": "ya29.SECRET_ACCESS", "id_token": "eyJ.SECRET", "note": "odd"})"),
+      r, Clock::WallTime());
   CHECK(a.error.message() == R"({"access_token": "<redacted>", "id_token": "<redacted>", "note": "odd"})");
 }
 
