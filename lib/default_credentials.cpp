@@ -21,9 +21,8 @@ constexpr char kNotFound[] =
     "https://cloud.google.com/docs/authentication/external/set-up-adc for more information.";
 constexpr char kCloudSdkWithoutQuotaProject[] =
     "Your application has authenticated using end user credentials from Google Cloud SDK without a quota "
-    "project. You might receive a \"quota exceeded\" or \"API not enabled\" error. See the following page "
-    "for "
-    "troubleshooting: https://cloud.google.com/docs/authentication/adc-troubleshooting/user-creds. ";
+    "project. You might receive a \"quota exceeded\" or \"API not enabled\" error. See the following "
+    "page for troubleshooting: https://cloud.google.com/docs/authentication/adc-troubleshooting/user-creds. ";
 // The types Python google-auth knows; gauth loads the first.
 constexpr const char* kKnownTypes[] = {"authorized_user",
                                        "service_account",

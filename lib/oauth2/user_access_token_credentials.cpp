@@ -14,9 +14,8 @@ namespace {
 
 constexpr char kDeprecation[] =
     "UserAccessTokenCredentials is deprecated, please use gauth::oauth2::Credentials instead. To use that "
-    "credential type, simply run `gcloud auth application-default login` and let the client libraries pick "
-    "up "
-    "the application default credentials.";
+    "credential type, simply run `gcloud auth application-default login` and let the client libraries "
+    "pick up the application default credentials.";
 
 }  // namespace
 

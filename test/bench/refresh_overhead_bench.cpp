@@ -180,8 +180,7 @@ Measured measure(TestServer::Tls tls) {
   const std::string client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com";
   const std::string client_secret = "GOCSPX-abcdefghijklmnopqrstuvwxyz";
   const std::string refresh_token =
-      "1//"
-      "0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
+      "1//0abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz0123456789-"
       "abcdefghijklmnopqrstuvwxyz01";
   // The body gauth sends, so that both sides put the same bytes on the wire.
   std::string body =

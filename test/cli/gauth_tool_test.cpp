@@ -366,9 +366,9 @@ TEST_CASE("Application Default Credentials: the environment decides", "[cli][adc
     Run r = run_tool({"print-headers"}, env);
     CHECK(r.status == 2);
     CHECK(r.err ==
-          "gauth: error: Your default credentials were not found. To set up Application Default Credentials, "
-          "see "
-          "https://cloud.google.com/docs/authentication/external/set-up-adc for more information.\n");
+          "gauth: error: Your default credentials were not found. To set up Application Default "
+          "Credentials, see https://cloud.google.com/docs/authentication/external/set-up-adc for more "
+          "information.\n");
   }
   SECTION("gcloud's file in HOME") {
     box.write(".config/gcloud/application_default_credentials.json", user_json());
