@@ -9,6 +9,7 @@
 
 #include "callback.hpp"
 #include "curl_global.hpp"
+#include "durations.hpp"
 #include "epoll_loop.hpp"
 #include "loop_queue.hpp"
 #include "timer_queue.hpp"
@@ -40,7 +41,6 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::chrono::milliseconds kLongestTimer = std::chrono::hours(24);
 
 Status cancelled_status(const char* why) { return Status(StatusCode::kCancelled, why); }
 
@@ -68,7 +68,7 @@ class Transfer final : public Cancellable, public std::enable_shared_from_this<T
 
   // Loop thread only.
   bool completed = false;
-  UrlInfo url;
+  std::shared_ptr<const UrlInfo> url;  // shared with the driver's last-URL cache
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   HttpResponse response;
@@ -150,6 +150,8 @@ class CurlDriver::Impl {
   void start(const std::shared_ptr<Transfer>& transfer);
   Status configure(Transfer& transfer);
   std::shared_ptr<Transfer> detach(Transfer& transfer);
+  // The transfer's easy handle (back to the idle cache) and header list.
+  void release_handles(Transfer& transfer) noexcept;
   void recycle(CURL* easy) noexcept;
   void process_done();
   void fail_everything(const Status& status);
@@ -171,7 +173,7 @@ class CurlDriver::Impl {
   std::vector<CURL*> idle_easy_;
   std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
   std::unordered_map<int, Interest> watched_;                        // what libcurl asked us to watch
-  std::optional<std::pair<std::string, detail::UrlInfo>> last_url_;  // the last URL that passed the check
+  std::optional<std::pair<std::string, std::shared_ptr<const detail::UrlInfo>>> last_url_;  // the last URL checked
   std::unordered_map<int, std::shared_ptr<FdWatch>> fd_watches_;     // watch_readable() registrations
   std::vector<Transfer*> resolving_orphans_;  // cancelled while resolving; still in active_
   TimerQueue timers_;
@@ -251,12 +253,7 @@ void CurlDriver::Impl::shutdown() {
   for (;;) {
     bool progress = false;
     if (!active_.empty()) {
-      std::vector<Transfer*> transfers;
-      for (auto& entry : active_) transfers.push_back(entry.first);
-      for (Transfer* t : transfers) {
-        auto keep = detach(*t);
-        complete(*keep, cancelled_status("the driver was destroyed before the request completed"));
-      }
+      fail_everything(cancelled_status("the driver was destroyed before the request completed"));
       progress = true;
     }
     for (auto& timer : timers_.take_all()) {
@@ -422,7 +419,8 @@ void CurlDriver::Impl::on_fd_ready(int fd, int events) {
     queue_->acknowledge_wake();
   } else if (auto it = fd_watches_.find(fd); it != fd_watches_.end()) {
     auto watch = it->second;  // the callback may end the watch
-    if (!watch->ended && watch->on_ready) invoke_user_code(watch->on_ready, Status());
+    // Not once cancelled, even if the cancellation's task has not run yet.
+    if (!watch->cancel_requested.load(std::memory_order_acquire)) invoke_user_code(watch->on_ready, Status());
   } else if (!shutting_down_) {
     int mask = 0;
     if (events & kFdRead) mask |= CURL_CSELECT_IN;
@@ -478,7 +476,7 @@ void CurlDriver::Impl::rearm_timer() {
   // A far deadline is armed a day at a time (the loop's timer may not hold
   // more): when it fires early, nothing is due and it is armed again.
   auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - SteadyClock::now());
-  hooks_.set_timer(std::clamp(left, std::chrono::milliseconds(0), kLongestTimer));
+  hooks_.set_timer(std::clamp(left, std::chrono::milliseconds(0), detail::kLongestLoopTimer));
 }
 
 // ---- libcurl callbacks -------------------------------------------------------
@@ -593,7 +591,7 @@ void CurlDriver::Impl::start(const std::shared_ptr<Transfer>& transfer) {
       complete(t, url.status());
       return;
     }
-    last_url_.emplace(t.request.url, std::move(*url));
+    last_url_.emplace(t.request.url, std::make_shared<const detail::UrlInfo>(std::move(*url)));
   }
   t.url = last_url_->second;
   if (has_line_break(t.request.method) || t.request.method.empty() ||
@@ -626,10 +624,7 @@ void CurlDriver::Impl::start(const std::shared_ptr<Transfer>& transfer) {
     }
   }
   if (!configured.ok()) {
-    if (t.easy) recycle(t.easy);
-    t.easy = nullptr;
-    curl_slist_free_all(t.header_list);
-    t.header_list = nullptr;
+    release_handles(t);
     complete(t, configured);
     return;
   }
@@ -649,7 +644,7 @@ Status CurlDriver::Impl::configure(Transfer& t) {
   set(CURLOPT_PRIVATE, static_cast<void*>(&t));
   set(CURLOPT_URL, r.url.c_str());
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_PROTOCOLS_STR, t.url.scheme == "http" ? "http" : "https");
+  set(CURLOPT_PROTOCOLS_STR, t.url->scheme == "http" ? "http" : "https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "https");
   set(CURLOPT_FOLLOWLOCATION, 0L);
   set(CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1));
@@ -672,7 +667,7 @@ Status CurlDriver::Impl::configure(Transfer& t) {
   set(CURLOPT_USERAGENT, user_agent_.c_str());
   set(CURLOPT_SHARE, share_);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
-  if (t.url.loopback) set(CURLOPT_PROXY, "");  // loopback never goes through a proxy
+  if (t.url->loopback) set(CURLOPT_PROXY, "");  // loopback never goes through a proxy
   if (r.fresh_connection) {
     set(CURLOPT_FRESH_CONNECT, 1L);
     set(CURLOPT_FORBID_REUSE, 1L);
@@ -717,11 +712,15 @@ std::shared_ptr<Transfer> CurlDriver::Impl::detach(Transfer& t) {
   std::shared_ptr<Transfer> keep = std::move(it->second);
   active_.erase(it);
   curl_multi_remove_handle(multi_, t.easy);
-  recycle(t.easy);
+  release_handles(t);
+  return keep;
+}
+
+void CurlDriver::Impl::release_handles(Transfer& t) noexcept {
+  if (t.easy) recycle(t.easy);
   t.easy = nullptr;
   curl_slist_free_all(t.header_list);
   t.header_list = nullptr;
-  return keep;
 }
 
 void CurlDriver::Impl::recycle(CURL* easy) noexcept {
@@ -792,7 +791,7 @@ void CurlDriver::Impl::cancel_transfer(Transfer& t) {
 }
 
 bool CurlDriver::Impl::still_resolving(Transfer& t) {
-  if (t.url.host_is_address) return false;
+  if (t.url->host_is_address) return false;
   curl_off_t name_lookup = 0;
   curl_easy_getinfo(t.easy, CURLINFO_NAMELOOKUP_TIME_T, &name_lookup);
   return name_lookup == 0;
@@ -826,7 +825,7 @@ StatusOr<HttpResponse> CurlDriver::Impl::result_of(Transfer& t, CURLcode code) {
     t.response.status = int(status);
     return std::move(t.response);
   }
-  const std::string what = t.request.method + " " + t.url.printable;
+  const std::string what = t.request.method + " " + t.url->printable;
   if (t.body_over_cap || code == CURLE_FILESIZE_EXCEEDED) {
     return Status(StatusCode::kTransportError,
                   what + ": the response body exceeds the " + std::to_string(t.body_cap) + "-byte limit");

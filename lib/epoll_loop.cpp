@@ -1,5 +1,7 @@
 #include "epoll_loop.hpp"
 
+#include "durations.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -39,7 +41,7 @@ StatusOr<std::unique_ptr<EpollLoop>> EpollLoop::create() {
   return std::unique_ptr<EpollLoop>(new EpollLoop(fd));
 }
 
-EpollLoop::~EpollLoop() { ::close(epoll_fd_); }
+EpollLoop::~EpollLoop() = default;
 
 LoopHooks EpollLoop::hooks() {
   return LoopHooks{[this](int fd, Interest interest) { watch(fd, interest); },
@@ -50,7 +52,7 @@ void EpollLoop::watch(int fd, Interest interest) {
   if (interest == Interest::kNone) {
     watched_.erase(fd);
     // ENOENT/EBADF: the fd was already closed, which removed it from the set.
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
     return;
   }
   epoll_event ev{};
@@ -62,11 +64,11 @@ void EpollLoop::watch(int fd, Interest interest) {
   // (epoll forgets closed fds), and an unknown one may still be registered:
   // fall back between MOD and ADD.
   if (known) {
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0 || errno != ENOENT) return;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) == 0 || errno != ENOENT) return;
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
   } else {
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0 || errno != EEXIST) return;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) == 0 || errno != EEXIST) return;
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev);
   }
 }
 
@@ -82,7 +84,7 @@ bool EpollLoop::wait(std::optional<std::chrono::milliseconds> max_wait, CurlDriv
   using std::chrono::milliseconds;
   auto now = std::chrono::steady_clock::now();
   int timeout_ms = -1;
-  constexpr std::int64_t kLongest = 24 * 3600 * 1000;  // epoll_wait takes an int; wake once a day at most
+  constexpr std::int64_t kLongest = kLongestLoopTimer.count();
   if (max_wait) timeout_ms = int(std::clamp<std::int64_t>(max_wait->count(), 0, kLongest));
   if (timer_) {
     auto left = *timer_ - now;
@@ -92,7 +94,7 @@ bool EpollLoop::wait(std::optional<std::chrono::milliseconds> max_wait, CurlDriv
     if (timeout_ms < 0 || timer_ms < timeout_ms) timeout_ms = timer_ms;
   }
   std::array<epoll_event, 64> events;
-  int n = ::epoll_wait(epoll_fd_, events.data(), int(events.size()), timeout_ms);
+  int n = ::epoll_wait(epoll_fd_.get(), events.data(), int(events.size()), timeout_ms);
   if (n < 0) n = 0;  // EINTR: let the caller come back
   for (int i = 0; i < n; ++i) {
     int fd = events[i].data.fd;

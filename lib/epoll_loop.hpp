@@ -4,6 +4,8 @@
 
 #include "private.hpp"
 
+#include "unique_fd.hpp"
+
 #include <gauth/curl_driver.hpp>
 
 #include <chrono>
@@ -35,7 +37,7 @@ class EpollLoop {
  private:
   explicit EpollLoop(int epoll_fd) noexcept : epoll_fd_(epoll_fd) {}
 
-  const int epoll_fd_;
+  const UniqueFd epoll_fd_;
   std::unordered_map<int, Interest> watched_;
   std::optional<std::chrono::steady_clock::time_point> timer_;
 };

@@ -25,7 +25,7 @@ StatusOr<std::shared_ptr<LoopQueue>> LoopQueue::create() {
   return std::shared_ptr<LoopQueue>(new LoopQueue(fd));
 }
 
-LoopQueue::~LoopQueue() { ::close(wake_fd_); }
+LoopQueue::~LoopQueue() = default;
 
 LoopQueue::LoopScope::LoopScope(const LoopQueue& queue) noexcept : previous_(tls_loop_queue) {
   tls_loop_queue = &queue;
@@ -51,13 +51,13 @@ bool LoopQueue::push(Task task) {
 void LoopQueue::wake() noexcept {
   const std::uint64_t one = 1;
   // EAGAIN means the counter is saturated: the loop is awake anyway.
-  while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  while (::write(wake_fd_.get(), &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
 void LoopQueue::acknowledge_wake() noexcept {
   std::uint64_t count;
-  while (::read(wake_fd_, &count, sizeof count) < 0 && errno == EINTR) {
+  while (::read(wake_fd_.get(), &count, sizeof count) < 0 && errno == EINTR) {
   }
 }
 
@@ -76,14 +76,14 @@ std::size_t LoopQueue::run_pending() {
   }
   for (auto& task : local_) batch.push_back(std::move(task));
   local_.clear();
-  for (auto& task : batch) task();
+  for (auto& task : batch) invoke_user_code(task);
   std::size_t ran = batch.size();
   // Tasks pushed by those tasks from this thread: one more round, then yield
   // (what is left goes behind everything queued so far).
   if (!local_.empty()) {
     batch.clear();
     batch.swap(local_);
-    for (auto& task : batch) task();
+    for (auto& task : batch) invoke_user_code(task);
     ran += batch.size();
     if (!local_.empty()) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -95,9 +95,7 @@ std::size_t LoopQueue::run_pending() {
   return ran;
 }
 
-bool LoopQueue::post(std::function<void()> fn) {
-  return push([fn = std::move(fn)]() mutable { invoke_user_code(fn); });
-}
+bool LoopQueue::post(std::function<void()> fn) { return push(std::move(fn)); }
 
 bool LoopQueue::has_pending() const {
   if (!local_.empty()) return true;

@@ -4,6 +4,8 @@
 
 #include "private.hpp"
 
+#include "unique_fd.hpp"
+
 #include <gauth/status.hpp>
 #include <gauth/transport.hpp>
 
@@ -34,12 +36,13 @@ class LoopQueue final : public Executor {
   LoopQueue& operator=(const LoopQueue&) = delete;
 
   /// The fd to watch for readability. \context Any thread.
-  int wake_fd() const noexcept { return wake_fd_; }
+  int wake_fd() const noexcept { return wake_fd_.get(); }
 
   /// Queues `task`; returns false (dropping it) once the queue is closed.
+  /// Tasks, gauth's and users' alike, must not throw (a throw terminates).
   /// \context Any thread.
   bool push(Task task);
-  /// Executor: push() for user code (which must not throw).
+  /// Executor: the same as push().
   bool post(std::function<void()> fn) override;
 
   /// Consumes a readiness event of wake_fd(). \context The loop thread.
@@ -73,7 +76,7 @@ class LoopQueue final : public Executor {
   explicit LoopQueue(int wake_fd) noexcept : wake_fd_(wake_fd) {}
   void wake() noexcept;
 
-  const int wake_fd_;
+  const UniqueFd wake_fd_;
   mutable std::mutex mutex_;
   std::vector<Task> remote_;  // guarded by mutex_
   std::vector<Task> local_;   // loop thread only

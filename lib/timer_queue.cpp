@@ -1,5 +1,6 @@
 #include "timer_queue.hpp"
 
+#include "callback.hpp"
 #include "loop_queue.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ void Timer::complete(const Status& status) noexcept {
   pending_counter_->fetch_sub(1, std::memory_order_relaxed);
   auto callback = std::move(callback_);
   callback_ = nullptr;
-  if (callback) callback(status);
+  invoke_user_code(callback, status);
 }
 
 void Timer::cancel() noexcept {
