@@ -2,8 +2,10 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace gauth::detail {
 
@@ -145,7 +147,7 @@ std::string python_float_repr(double d) {
   return text;
 }
 
-void dump(std::string& out, const rapidjson::Value& v) {
+void dump_scalar(std::string& out, const rapidjson::Value& v) {
   switch (v.GetType()) {
     case rapidjson::kNullType: out += "null"; break;
     case rapidjson::kFalseType: out += "false"; break;
@@ -160,38 +162,72 @@ void dump(std::string& out, const rapidjson::Value& v) {
         out += python_float_repr(v.GetDouble());
       }
       break;
-    case rapidjson::kArrayType: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& item : v.GetArray()) {
-        if (!first) out += ", ";
-        first = false;
-        dump(out, item);
-      }
-      out.push_back(']');
-      break;
+    default: break;
+  }
+}
+
+/// Writes `root` without recursion: the parser accepts any depth, and so
+/// must everything that walks what it returns.
+void dump(std::string& out, const rapidjson::Value& root) {
+  struct Open {
+    const rapidjson::Value* container;
+    rapidjson::SizeType next;
+  };
+  std::vector<Open> open;
+  auto begin = [&](const rapidjson::Value& v) {
+    if (v.IsArray() || v.IsObject()) {
+      out.push_back(v.IsArray() ? '[' : '{');
+      open.push_back(Open{&v, 0});
+    } else {
+      dump_scalar(out, v);
     }
-    case rapidjson::kObjectType: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& m : v.GetObject()) {
-        if (!first) out += ", ";
-        first = false;
-        append_json_string(out, {m.name.GetString(), m.name.GetStringLength()});
-        out += ": ";
-        dump(out, m.value);
-      }
-      out.push_back('}');
-      break;
+  };
+  begin(root);
+  while (!open.empty()) {
+    const rapidjson::Value& c = *open.back().container;
+    rapidjson::SizeType i = open.back().next++;
+    if (i == (c.IsArray() ? c.Size() : c.MemberCount())) {
+      out.push_back(c.IsArray() ? ']' : '}');
+      open.pop_back();
+      continue;
+    }
+    if (i > 0) out += ", ";
+    if (c.IsArray()) {
+      begin(c[i]);
+    } else {
+      const auto& member = *(c.MemberBegin() + i);
+      append_json_string(out, {member.name.GetString(), member.name.GetStringLength()});
+      out += ": ";
+      begin(member.value);
     }
   }
 }
 
 }  // namespace
 
-std::string python_json_dumps(const rapidjson::Value& value) {
+std::string python_json_dumps(const rapidjson::Value& value,
+                              std::initializer_list<std::string_view> redacted) {
   std::string out;
-  dump(out, value);
+  if (!value.IsObject() || redacted.size() == 0) {
+    dump(out, value);
+    return out;
+  }
+  out.push_back('{');
+  bool first = true;
+  for (const auto& m : value.GetObject()) {
+    if (!first) out += ", ";
+    first = false;
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    append_json_string(out, name);
+    out += ": ";
+    bool secret = !m.value.IsNull() && std::find(redacted.begin(), redacted.end(), name) != redacted.end();
+    if (secret) {
+      out += "\"<redacted>\"";
+    } else {
+      dump(out, m.value);
+    }
+  }
+  out.push_back('}');
   return out;
 }
 

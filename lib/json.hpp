@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,8 @@
 namespace gauth::detail {
 
 /// Parses `text` as one JSON value. Iterative (deep nesting cannot overflow
-/// the stack); trailing text is an error. `what` names the input in messages
+/// the stack; nor may anything that walks the result); trailing text is an
+/// error. `what` names the input in messages
 /// ("the token endpoint's answer", "file /x/y.json").
 StatusOr<rapidjson::Document> parse_json(std::string_view text, std::string_view what);
 
@@ -50,8 +52,10 @@ std::optional<std::string> string_member(const rapidjson::Value& object, const c
 
 /// The value as Python's json.dumps writes it: ", " and ": " separators,
 /// non-ASCII escaped as \uXXXX. Used where Python puts a JSON body into an
-/// error message.
-std::string python_json_dumps(const rapidjson::Value& value);
+/// error message. Top-level members named in `redacted` (when not null) are
+/// written as "<redacted>".
+std::string python_json_dumps(const rapidjson::Value& value,
+                              std::initializer_list<std::string_view> redacted = {});
 
 /// Appends `s` as a JSON string literal, escaped as Python's json.dumps does.
 void append_json_string(std::string& out, std::string_view s);

@@ -45,20 +45,9 @@ bool python_falsy(const rapidjson::Value& v) {
 std::string printable_excerpt(std::string_view body) {
   return gauth::detail::printable_excerpt(body, kMaxQuotedBody);
 }
-/// A copy of a JSON value whose token-bearing members (at the top level) say
-/// "<redacted>", so that an error answer that carries tokens can be quoted.
-rapidjson::Document without_token_values(const rapidjson::Value& value) {
-  rapidjson::Document copy;
-  copy.CopyFrom(value, copy.GetAllocator());
-  if (copy.IsObject()) {
-    for (const char* name :
-         {"access_token", "refresh_token", "id_token", "rapt_token", "token", "client_secret"}) {
-      auto it = copy.FindMember(name);
-      if (it != copy.MemberEnd() && !it->value.IsNull()) it->value.SetString("<redacted>");
-    }
-  }
-  return copy;
-}
+/// The members of an error answer that would carry tokens: quoted as "<redacted>".
+const std::initializer_list<std::string_view> kTokenMembers = {
+    "access_token", "refresh_token", "id_token", "rapt_token", "token", "client_secret"};
 
 TokenAnswer failure(TokenAnswer::Kind kind, Status status) {
   TokenAnswer answer;
@@ -322,13 +311,12 @@ TokenAnswer read_token_answer(HttpResponse&& response, const RefreshGrantRequest
                   .with_oauth_error(printable_excerpt(redact_secrets(*error_code, request)),
                                     printable_excerpt(redact_secrets(description.value_or(""), request)));
     } else {
-      error =
-          Status(StatusCode::kRefreshError,
-                 printable_excerpt(redact_secrets(python_json_dumps(without_token_values(*body)), request)));
+      error = Status(StatusCode::kRefreshError,
+                     printable_excerpt(redact_secrets(python_json_dumps(*body, kTokenMembers), request)));
     }
   } else if (!response.body.empty()) {
     // Not a JSON object: Python's sync client puts the text itself in the error.
-    std::string text = parsed.ok() ? python_json_dumps(without_token_values(document.root())) : response.body;
+    std::string text = parsed.ok() ? python_json_dumps(document.root(), kTokenMembers) : response.body;
     error = Status(StatusCode::kRefreshError, printable_excerpt(redact_secrets(text, request)));
   } else {
     error = Status(StatusCode::kRefreshError, "the token endpoint answered HTTP " +

@@ -28,6 +28,22 @@ TEST_CASE("deeply nested JSON does not overflow the stack", "[json]") {
   CHECK_FALSE(parse_json(std::string(100000, '['), "deep").ok());
 }
 
+TEST_CASE("python_json_dumps writes any depth the parser accepts, without recursion", "[json]") {
+  // 100,000 levels would overflow the stack of a recursive writer.
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto doc = parse_json(deep, "deep");
+  REQUIRE(doc.ok());
+  CHECK(python_json_dumps(*doc) == deep);
+}
+
+TEST_CASE("python_json_dumps redacts the named top-level members", "[json]") {
+  auto doc =
+      std::move(parse_json(R"({"token": "s3cret", "a": {"token": "inner"}, "z": null, "id": "x"})", "x"))
+          .value();
+  CHECK(python_json_dumps(doc, {"token", "z"}) ==
+        R"({"token": "<redacted>", "a": {"token": "inner"}, "z": null, "id": "x"})");
+}
+
 TEST_CASE("string_member returns strings only", "[json]") {
   auto doc = std::move(parse_json(R"({"s": "v", "n": 1, "z": null})", "x")).value();
   CHECK(string_member(doc, "s") == std::string("v"));
