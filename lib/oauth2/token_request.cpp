@@ -73,7 +73,8 @@ StatusOr<std::optional<std::chrono::nanoseconds>> read_lifetime(const rapidjson:
     char* end = nullptr;
     long long parsed = s.empty() ? 0 : std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || end != s.c_str() + s.size()) {
-      return malformed("expires_in is not a whole number of seconds: \"" + printable_excerpt(s) + "\"");
+      // Not quoted: nothing of a success answer is (it carries the token).
+      return malformed("expires_in is a string that is not a whole number of seconds");
     }
     seconds = double(parsed);
   } else {
