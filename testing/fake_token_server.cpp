@@ -1,5 +1,6 @@
 #include <gauth/testing/fake_token_server.hpp>
 
+#include "ascii_case.hpp"
 #include "test_server.hpp"
 
 #include <condition_variable>
@@ -32,7 +33,7 @@ std::string form_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() + 0 && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out.push_back(char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
@@ -40,17 +41,6 @@ std::string form_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 test::Reply to_reply(const TokenAnswer& answer) {
@@ -137,7 +127,7 @@ TokenAnswer& TokenAnswer::after(std::chrono::milliseconds d) {
 
 std::string ReceivedTokenRequest::header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
-    if (iequal(n, name)) return v;
+    if (test::detail::equals_ignoring_case(n, name)) return v;
   }
   return "";
 }

@@ -74,7 +74,7 @@ StatusOr<std::optional<std::chrono::nanoseconds>> read_lifetime(const rapidjson:
     long long parsed = s.empty() ? 0 : std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || end != s.c_str() + s.size()) {
       // Not quoted: nothing of a success answer is (it carries the token).
-      return malformed("expires_in is a string that is not a whole number of seconds");
+      return malformed("expires_in is not a whole number of seconds");
     }
     seconds = double(parsed);
   } else {

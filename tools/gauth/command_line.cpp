@@ -48,13 +48,6 @@ std::vector<std::string> split_list(const std::string& value) {
 
 }  // namespace
 
-const char* command_name(Command command) {
-  for (const auto& c : kCommands) {
-    if (c.command == command) return c.name;
-  }
-  return "?";
-}
-
 std::string help_text(std::optional<Command> command) {
   if (!command) {
     return std::string(R"TEXT(gauth: Google OAuth2 user credentials from the command line.

@@ -41,8 +41,6 @@ std::variant<CommandLine, UsageError> parse_command_line(const std::vector<std::
 /// The help text of the tool (no command) or of one command.
 std::string help_text(std::optional<Command> command);
 
-const char* command_name(Command command);
-
 }  // namespace gauth::tool
 
 #endif  // GAUTH_TOOLS_GAUTH_COMMAND_LINE_HPP

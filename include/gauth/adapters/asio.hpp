@@ -20,8 +20,10 @@ namespace gauth::adapters {
 
 #if defined(GAUTH_ADAPTERS_BOOST_ASIO)
 namespace asio_ns = ::boost::asio;
+using asio_error_code = ::boost::system::error_code;
 #else
 namespace asio_ns = ::asio;
+using asio_error_code = ::asio::error_code;
 #endif
 
 /// A CurlDriver attached to an Asio `io_context`: each watched fd is a
@@ -71,7 +73,7 @@ class AsioDriver {
   explicit AsioDriver(asio_ns::io_context& io) : io_(io), timer_(io) {}
 
   struct Watch {
-    Watch(asio_ns::io_context& io, int fd) : descriptor(io, fd), fd(fd) {}
+    Watch(asio_ns::io_context& io, int fd) : descriptor(io), fd(fd) {}
     asio_ns::posix::stream_descriptor descriptor;
     int fd;
     Interest interest = Interest::kNone;
@@ -97,7 +99,16 @@ class AsioDriver {
       }
       return;
     }
-    if (it == watches_.end()) it = watches_.emplace(fd, std::make_shared<Watch>(io_, fd)).first;
+    if (it == watches_.end()) {
+      auto w = std::make_shared<Watch>(io_, fd);
+      // A hook must not throw: an fd Asio cannot register (one another Asio
+      // object already holds) is left unwatched, and the transfer (or watch)
+      // waits for its own deadline, as with libuv.
+      asio_error_code error;
+      w->descriptor.assign(fd, error);
+      if (error) return;
+      it = watches_.emplace(fd, std::move(w)).first;
+    }
     it->second->interest = interest;
     arm(it->second);
   }
