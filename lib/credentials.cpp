@@ -29,13 +29,13 @@ Credentials::Credentials(std::shared_ptr<detail::TokenCache> cache,
 
 Credentials::~Credentials() = default;
 
-std::optional<std::string> Credentials::token() const { return cache_->values().token; }
+std::optional<std::string> Credentials::token() const { return cache_->token(); }
 
-std::optional<Clock::WallTime> Credentials::expiry() const { return cache_->values().expiry; }
+std::optional<Clock::WallTime> Credentials::expiry() const { return cache_->expiry(); }
 
 bool Credentials::expired() const { return cache_->expired(); }
 
-bool Credentials::valid() const { return token().has_value() && !expired(); }
+bool Credentials::valid() const { return token_state() == TokenState::kFresh; }  // one snapshot
 
 TokenState Credentials::token_state() const { return cache_->state(); }
 

@@ -29,7 +29,7 @@ void PublishedToken::publish(std::string_view token, std::int64_t fresh_until_ns
   std::size_t needed = words_for(token.size());
   if (buffers_.empty() || buffers_.back()[0].load(std::memory_order_relaxed) < needed) {
     // Grow by half again, so a token that keeps getting longer reallocates rarely.
-    std::size_t capacity = buffers_.empty() ? needed : std::max(needed, needed + needed / 2);
+    std::size_t capacity = buffers_.empty() ? needed : needed + needed / 2;
     Buffer buffer(new Word[capacity + 1]);
     buffer[0].store(capacity, std::memory_order_relaxed);
     buffers_.push_back(std::move(buffer));
@@ -44,7 +44,6 @@ void PublishedToken::publish(std::string_view token, std::int64_t fresh_until_ns
   buffer_.store(words, std::memory_order_release);
   length_.store(static_cast<std::uint32_t>(token.size()), std::memory_order_release);
   fresh_until_ns_.store(fresh_until_ns, std::memory_order_release);
-  present_.store(true, std::memory_order_release);
   end_write();
 }
 
@@ -52,10 +51,9 @@ bool PublishedToken::copy_if(std::int64_t now_ns, bool need_fresh, std::string& 
   for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     std::uint64_t before = sequence_.load(std::memory_order_acquire);
     if (before & 1) continue;  // a write is in progress
-    bool present = present_.load(std::memory_order_acquire);
     std::int64_t fresh_until = fresh_until_ns_.load(std::memory_order_acquire);
     const Word* words = buffer_.load(std::memory_order_acquire);
-    if (!present || words == nullptr || (need_fresh && now_ns >= fresh_until)) {
+    if (words == nullptr || (need_fresh && now_ns >= fresh_until)) {
       if (sequence_.load(std::memory_order_relaxed) == before) return false;
       continue;
     }

@@ -41,6 +41,8 @@ class PublishedToken {
 
   /// The token, fresh or not. \context The writer's side (the cache's mutex held).
   std::optional<std::string> token() const;
+  /// Whether a token was ever published. \context The writer's side.
+  bool present() const noexcept { return buffer_.load(std::memory_order_relaxed) != nullptr; }
 
  private:
   using Word = std::atomic<std::uint64_t>;
@@ -56,7 +58,6 @@ class PublishedToken {
   std::atomic<std::uint64_t> sequence_{0};
   std::atomic<std::int64_t> fresh_until_ns_{0};
   std::atomic<std::uint32_t> length_{0};
-  std::atomic<bool> present_{false};
   std::atomic<const Word*> buffer_{nullptr};
   // Writer only. Outgrown buffers are kept (readers may still be in them).
   std::vector<Buffer> buffers_;  // the current one last

@@ -154,7 +154,7 @@ TokenCache::~TokenCache() = default;
 TokenStateValues TokenCache::values() const {
   std::lock_guard<std::mutex> lock(mutex_);
   TokenStateValues v;
-  v.token = token();
+  v.token = published_.token();
   v.expiry = stored_.expiry;
   v.refresh_token = stored_.refresh_token;
   v.refresh_token_rotated = stored_.refresh_token_rotated;
@@ -164,6 +164,16 @@ TokenStateValues TokenCache::values() const {
     v.granted_scopes = stored_.extras->granted_scopes;
   }
   return v;
+}
+
+std::optional<std::string> TokenCache::token() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return published_.token();
+}
+
+std::optional<Clock::WallTime> TokenCache::expiry() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stored_.expiry;
 }
 
 TokenState TokenCache::state() const {
@@ -179,7 +189,7 @@ bool TokenCache::expired() const {
 }
 
 TokenState TokenCache::state_at(Clock::SteadyTime now) const {
-  if (!token()) return TokenState::kInvalid;
+  if (!published_.present()) return TokenState::kInvalid;
   if (!expiry_steady_) return TokenState::kFresh;
   if (now >= *expiry_steady_) return TokenState::kInvalid;
   if (now >= *expiry_steady_ - kRefreshThreshold) return TokenState::kStale;
@@ -202,7 +212,7 @@ void TokenCache::publish_token(std::string_view token) {
   published_.publish(token, fresh_until);
 }
 
-void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
+bool TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
   if (grant.lifetime) {
     expiry_steady_ = now + *grant.lifetime;
     stored_.expiry =
@@ -214,7 +224,8 @@ void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
     stored_.expiry.reset();
     expiry_steady_.reset();
   }
-  if (grant.refresh_token && grant.refresh_token != stored_.refresh_token) {
+  const bool rotated = grant.refresh_token && grant.refresh_token != stored_.refresh_token;
+  if (rotated) {
     stored_.refresh_token = grant.refresh_token;
     stored_.refresh_token_rotated = true;
   }
@@ -224,6 +235,7 @@ void TokenCache::publish(const TokenGrant& grant, Clock::SteadyTime now) {
   if (grant.granted_scopes) stored_.extras_for_writing().granted_scopes = grant.granted_scopes;
   if (grant.rapt_token) stored_.extras_for_writing().rapt_token = grant.rapt_token;
   publish_token(grant.access_token);
+  return rotated;
 }
 
 FetchInput TokenCache::fetch_input() const {
@@ -239,13 +251,22 @@ std::shared_ptr<Fetch> TokenCache::start_fetch(Transport& transport, bool backgr
 
 Handle TokenCache::demand(Transport& transport, Demand demand, WaitOptions options, TokenCallback done) {
   const auto now = clock_.now();
+  if (demand == Demand::kUse && !source_->always_fetch()) {
+    // A fresh token needs neither the lock nor a look at fetches or backoff.
+    std::string token;
+    if (published_.read_if_fresh(now.time_since_epoch().count(), token)) {
+      transport.post(
+          [done = std::move(done), token = std::move(token)]() mutable { done(std::move(token)); });
+      return Handle();
+    }
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   const bool in_backoff = retry_not_before_ && now < *retry_not_before_;
   if (demand == Demand::kUse && !source_->always_fetch()) {
     TokenState state = state_at(now);
     if (state != TokenState::kInvalid) {
       // Usable now; a stale token also starts one background refresh.
-      std::string token = *this->token();
+      std::string token = *published_.token();
       std::shared_ptr<Fetch> background;
       if (state == TokenState::kStale && !in_flight_ && !in_backoff)
         background = start_fetch(transport, true);
@@ -328,8 +349,7 @@ void TokenCache::finish_fetch(Fetch& fetch, StatusOr<TokenGrant> result) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = clock_.now();
     if (result.ok()) {
-      const bool rotated = result->refresh_token && result->refresh_token != stored_.refresh_token;
-      publish(*result, now);
+      const bool rotated = publish(*result, now);
       last_failure_ = Status();
       retry_not_before_.reset();
       backoff_ = std::chrono::milliseconds(0);

@@ -58,11 +58,12 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
   ~TokenCache();
 
   TokenStateValues values() const;
+  /// values().token and values().expiry, without copying the rest.
+  std::optional<std::string> token() const;
+  std::optional<Clock::WallTime> expiry() const;
   TokenState state() const;
   bool expired() const;
-  const Clock& clock() const noexcept { return clock_; }
   const TokenSource& source() const noexcept { return *source_; }
-  const TokenListener& listener() const noexcept { return listener_; }
 
   /// The lock-free read of a fresh token, appended to `out`.
   bool read_fresh_token(std::string& out) const;
@@ -77,8 +78,9 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
   void withdraw_waiter(Waiter& waiter, const Status& why);
 
  private:
-  TokenState state_at(Clock::SteadyTime now) const;              // mutex held
-  void publish(const TokenGrant& grant, Clock::SteadyTime now);  // mutex held
+  TokenState state_at(Clock::SteadyTime now) const;  // mutex held
+  /// Stores a grant; returns whether it rotated the refresh token. Mutex held.
+  bool publish(const TokenGrant& grant, Clock::SteadyTime now);
   /// Publishes `token` for the fast path with the current expiry. Mutex held.
   void publish_token(std::string_view token);
   std::shared_ptr<Fetch> start_fetch(Transport& transport, bool background);  // mutex held
@@ -105,8 +107,6 @@ class TokenCache : public std::enable_shared_from_this<TokenCache> {
       return *extras;
     }
   };
-
-  std::optional<std::string> token() const { return published_.token(); }  // mutex held
 
   mutable std::mutex mutex_;
   Stored stored_;

@@ -8,10 +8,12 @@ const UserCredentialsConfig::Extras& UserCredentialsConfig::extras() const noexc
 }
 
 UserCredentialsConfig::Extras& UserCredentialsConfig::extras_for_writing() {
-  auto copy = extras_ ? std::make_shared<Extras>(*extras_) : std::make_shared<Extras>();
-  Extras& writable = *copy;
-  extras_ = std::move(copy);
-  return writable;
+  // Copy on write: a config being written is this thread's alone, so a count
+  // of one means no other config shares the extras.
+  if (!extras_ || extras_.use_count() > 1) {
+    extras_ = extras_ ? std::make_shared<Extras>(*extras_) : std::make_shared<Extras>();
+  }
+  return const_cast<Extras&>(*extras_);  // created non-const just above or earlier
 }
 
 const std::vector<std::string>& UserCredentialsConfig::requested_scopes() const noexcept {
