@@ -63,7 +63,6 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
         self->on_ended(false);  // cancelled by finish(), or the transport is going away
         return;
       }
-      if (self->child_) self->child_->kill();
       self->finish(failure("gcloud did not finish within " + std::to_string(ms) + " ms and was killed")
                        .with_retryable(true));
     });
@@ -81,14 +80,15 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
         self->on_readable(stream);
       } else {
         --self->open_watches_;
-        self->on_ended(self->stopped_[index(stream)]);
+        self->on_ended(self->finished_ || self->ended_[index(stream)]);
       }
     });
   }
 
-  /// Stops watching a stream that has nothing more to say.
+  /// Stops watching a stream that has nothing more to say (EOF; for the
+  /// pidfd, the exit).
   void stop_watching(Stream stream) {
-    stopped_[index(stream)] = true;
+    ended_[index(stream)] = true;
     watches_[index(stream)].cancel();
   }
 
@@ -97,7 +97,6 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
   void on_readable(Stream stream) {
     if (finished_) return;
     if (stream == Stream::kExit) {
-      exited_ = true;
       stop_watching(stream);  // a pidfd stays readable
       maybe_complete();
       return;
@@ -109,7 +108,6 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
       ssize_t n = ::read(fd, buf, sizeof buf);
       if (n > 0) {
         if (stream == Stream::kStdout && out_.size() + std::size_t(n) > options_.max_output_bytes) {
-          child_->kill();
           finish(failure("gcloud printed more than " + std::to_string(options_.max_output_bytes) + " bytes"));
           return;
         }
@@ -125,7 +123,6 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return;
       // End of file (or an error, which ends the stream just the same).
-      (stream == Stream::kStdout ? stdout_eof_ : stderr_eof_) = true;
       stop_watching(stream);  // an fd at EOF stays readable
       maybe_complete();
       return;
@@ -134,8 +131,8 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
 
   /// Once both pipes are closed and the child has exited: the result.
   void maybe_complete() {
-    if (finished_ || !stdout_eof_ || !stderr_eof_) return;
-    if (child_->exit_fd() >= 0 && !exited_) return;  // the pidfd will tell
+    if (finished_ || !ended_[index(Stream::kStdout)] || !ended_[index(Stream::kStderr)]) return;
+    if (child_->exit_fd() >= 0 && !ended_[index(Stream::kExit)]) return;  // the pidfd will tell
     std::optional<int> status = child_->try_reap();
     if (!status) {
       // No pidfd (an old kernel): look again shortly.
@@ -181,10 +178,7 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
     finished_ = true;
     timer_.cancel();
     reap_poll_.cancel();
-    for (std::size_t i = 0; i < 3; ++i) {
-      stopped_[i] = true;
-      watches_[i].cancel();
-    }
+    for (auto& watch : watches_) watch.cancel();
     if (child_) child_->kill();  // no-op once reaped
     auto done = std::move(done_);
     done_ = nullptr;
@@ -235,14 +229,11 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
   std::string out_;
   std::string err_;
   Handle watches_[3];  // by Stream
-  bool stopped_[3] = {false, false, false};
+  bool ended_[3] = {false, false, false};  // by Stream: stopped watching, having seen the end
   Handle timer_, reap_poll_;
   int open_watches_ = 0;
   int reap_polls_ = 0;
   bool reaping_ = false;
-  bool stdout_eof_ = false;
-  bool stderr_eof_ = false;
-  bool exited_ = false;
   bool finished_ = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include "token_request.hpp"
 
+#include "../callback.hpp"
+
 #include "../url.hpp"
 
 #include <atomic>
@@ -179,14 +181,14 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
     // the Executor, which drops it once the driver is gone, and only the
     // first answer counts.
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    config_.extras().refresh_handler(transport_, config_.requested_scopes(),
-                                     [self = shared_from_this(), executor = transport_.executor(),
-                                      answered](StatusOr<RefreshHandlerResult> result) {
-                                       if (answered->exchange(true)) return;
-                                       executor->post([self, result = std::move(result)]() mutable {
-                                         self->on_answer(std::move(result));
-                                       });
-                                     });
+    auto answer = [self = shared_from_this(), executor = transport_.executor(),
+                   answered](StatusOr<RefreshHandlerResult> result) {
+      if (answered->exchange(true)) return;
+      executor->post(
+          [self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
+    };
+    gauth::detail::invoke_user_code(config_.extras().refresh_handler, transport_, config_.requested_scopes(),
+                                    std::move(answer));
   }
 
   void cancel() noexcept override { finish(Status(StatusCode::kCancelled, "token refresh cancelled")); }
@@ -218,12 +220,14 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
     finish(std::move(grant));
   }
 
-  /// \context The loop thread; the callback itself is posted, never inline.
+  /// \context The loop thread, never inside fetch() (as GrantRun::finish).
   void finish(StatusOr<TokenGrant> result) {
     if (finished_) return;
     finished_ = true;
     timer_.cancel();
-    post_result(transport_, std::move(done_), std::move(result));
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result));
   }
 
   Transport& transport_;
@@ -235,6 +239,17 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
 };
 
 }  // namespace
+
+RefreshGrantSource::RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy)
+    : config_(std::move(config)), policy_(policy) {
+  // The secrets go only where the transport rules allow (https, or http to
+  // loopback), whatever Transport is in use. The URI never changes: check once.
+  if (!config_.token_uri) return;
+  if (auto url = gauth::detail::check_request_url(*config_.token_uri); !url.ok()) {
+    token_uri_check_ =
+        Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message());
+  }
+}
 
 Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, Done done) const {
   const UserCredentialsConfig& c = config_;
@@ -248,11 +263,8 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
     post_result(transport, std::move(done), Status(StatusCode::kRefreshError, kNecessaryFields));
     return Handle();
   }
-  // The secrets go only where the transport rules allow (https, or http to
-  // loopback), whatever Transport is in use.
-  if (auto url = gauth::detail::check_request_url(*c.token_uri); !url.ok()) {
-    post_result(transport, std::move(done),
-                Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
+  if (!token_uri_check_.ok()) {
+    post_result(transport, std::move(done), token_uri_check_);
     return Handle();
   }
   RefreshGrantRequest request{*c.token_uri,         *c.client_id,         *c.client_secret,

@@ -25,8 +25,7 @@ struct RetryPolicy {
 class RefreshGrantSource final : public gauth::detail::TokenSource,
                                  public std::enable_shared_from_this<RefreshGrantSource> {
  public:
-  explicit RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy = {})
-      : config_(std::move(config)), policy_(policy) {}
+  explicit RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy = {});
 
   const UserCredentialsConfig& config() const noexcept { return config_; }
 
@@ -37,6 +36,7 @@ class RefreshGrantSource final : public gauth::detail::TokenSource,
 
   const UserCredentialsConfig config_;
   const RetryPolicy policy_;
+  Status token_uri_check_;  // whether token_uri may carry the secrets (set once)
 };
 
 }  // namespace gauth::oauth2::detail
