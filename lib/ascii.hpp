@@ -1,4 +1,4 @@
-// gauth: ASCII helpers (never locale-dependent).
+// gauth: text helpers (ASCII only, never locale-dependent).
 #ifndef GAUTH_LIB_ASCII_HPP
 #define GAUTH_LIB_ASCII_HPP
 
@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gauth::detail {
 
@@ -15,6 +16,21 @@ constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? ch
 inline std::string ascii_lower(std::string s) {
   for (auto& c : s) c = ascii_lower(c);
   return s;
+}
+
+/// Python's str.split() and str.strip() white space, in ASCII (no locale).
+constexpr bool ascii_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/// Python's `separator.join(items)`.
+inline std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += separator;
+    out += items[i];
+  }
+  return out;
 }
 
 /// Outside text (a server's answer, a child's stderr, a file's value) fit to

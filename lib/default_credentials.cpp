@@ -1,5 +1,6 @@
 #include <gauth/default_credentials.hpp>
 
+#include "ascii.hpp"
 #include "json.hpp"
 #include "log.hpp"
 #include "text_file.hpp"
@@ -58,7 +59,7 @@ StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string
                                                                DefaultCredentialsOptions options) {
   auto text = detail::read_text_file(path);
   if (!text.ok()) return text.status();
-  auto info = detail::parse_json(*text, "File " + path);
+  auto info = detail::parse_json(*text, "it");  // quoted below, after the file's name
   if (!info.ok() || !info->IsObject()) {
     std::string why = info.ok() ? "it is not a JSON object" : info.status().message();
     return Status(StatusCode::kInvalidArgument, "File " + path + " is not a valid json file (" + why + ").");
@@ -71,9 +72,10 @@ StatusOr<std::shared_ptr<const oauth2::Credentials>> load_file(const std::string
                         ", which gauth does not support. Supported types: authorized_user. For user "
                         "credentials, run `gcloud auth application-default login`.");
     }
-    return Status(StatusCode::kInvalidArgument, "The file " + path + " does not have a valid type. Type is " +
-                                                    (type.empty() ? std::string("missing") : type) +
-                                                    ", expected one of: authorized_user.");
+    return Status(StatusCode::kInvalidArgument,
+                  "The file " + path + " does not have a valid type. Type is " +
+                      (type.empty() ? std::string("missing") : detail::printable_excerpt(type, 64)) +
+                      ", expected one of: authorized_user.");
   }
   options.options.credential_source(source);
   auto loaded = oauth2::Credentials::from_authorized_user_info(*text, std::move(options.scopes),

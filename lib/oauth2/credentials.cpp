@@ -1,5 +1,6 @@
 #include <gauth/oauth2/credentials.hpp>
 
+#include "../ascii.hpp"
 #include "../durations.hpp"
 #include "../json.hpp"
 #include "../text_file.hpp"
@@ -53,15 +54,6 @@ std::vector<std::string> split_on_spaces(std::string_view s) {
     if (space == std::string_view::npos) return out;
     start = space + 1;
   }
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += separator;
-    out += items[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -140,7 +132,7 @@ Status load_authorized_user_info(const rapidjson::Value& info, std::optional<std
   }
   if (!missing.empty()) {
     return invalid("Authorized user info was not in the expected format, missing fields " +
-                   join(missing, ", ") + ".");
+                   gauth::detail::join(missing, ", ") + ".");
   }
 
   const char* keys[] = {"token",      "refresh_token",   "client_id", "client_secret", "quota_project_id",
@@ -339,9 +331,7 @@ std::string to_string(const Credentials& c) {
   std::ostringstream out;
   out << "oauth2::Credentials{client_id=" << c.client_id().value_or("<none>");
   if (c.scopes()) {
-    out << ", scopes=[";
-    for (std::size_t i = 0; i < c.scopes()->size(); ++i) out << (i ? " " : "") << (*c.scopes())[i];
-    out << "]";
+    out << ", scopes=[" << gauth::detail::join(*c.scopes(), " ") << "]";
   }
   if (c.quota_project_id()) out << ", quota_project_id=" << *c.quota_project_id();
   out << ", token_uri="

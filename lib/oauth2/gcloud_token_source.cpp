@@ -27,11 +27,9 @@ constexpr int kMaxReapPolls = 2000;  // 10 s for a killed child to die
 
 Status failure(const std::string& why) { return Status(StatusCode::kUserAccessTokenError, kPrefix + why); }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && gauth::detail::ascii_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && gauth::detail::ascii_space(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -228,7 +226,7 @@ class GcloudRun final : public Cancellable, public std::enable_shared_from_this<
   std::unique_ptr<ChildProcess> child_;
   std::string out_;
   std::string err_;
-  Handle watches_[3];  // by Stream
+  Handle watches_[3];                      // by Stream
   bool ended_[3] = {false, false, false};  // by Stream: stopped watching, having seen the end
   Handle timer_, reap_poll_;
   int open_watches_ = 0;

@@ -184,8 +184,7 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
     auto answer = [self = shared_from_this(), executor = transport_.executor(),
                    answered](StatusOr<RefreshHandlerResult> result) {
       if (answered->exchange(true)) return;
-      executor->post(
-          [self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
+      executor->post([self, result = std::move(result)]() mutable { self->on_answer(std::move(result)); });
     };
     gauth::detail::invoke_user_code(config_.extras().refresh_handler, transport_, config_.requested_scopes(),
                                     std::move(answer));

@@ -7,7 +7,6 @@
 #include "../url.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -100,9 +99,9 @@ std::vector<std::string> split_on_white_space(std::string_view s) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && gauth::detail::ascii_space(s[i])) ++i;
     std::size_t start = i;
-    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && !gauth::detail::ascii_space(s[i])) ++i;
     if (i > start) out.emplace_back(s.substr(start, i - start));
   }
   return out;
@@ -162,14 +161,7 @@ std::string refresh_grant_body(const RefreshGrantRequest& request) {
   append_form_field(body, "client_id", request.client_id);
   append_form_field(body, "client_secret", request.client_secret);
   append_form_field(body, "refresh_token", request.refresh_token);
-  if (!request.scopes.empty()) {
-    std::string joined;
-    for (const auto& s : request.scopes) {
-      if (!joined.empty()) joined.push_back(' ');
-      joined += s;
-    }
-    append_form_field(body, "scope", joined);
-  }
+  if (!request.scopes.empty()) append_form_field(body, "scope", gauth::detail::join(request.scopes, " "));
   if (request.rapt_token && !request.rapt_token->empty())
     append_form_field(body, "rapt", *request.rapt_token);
   return body;
