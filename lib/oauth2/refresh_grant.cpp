@@ -239,17 +239,6 @@ class HandlerRun final : public Cancellable, public std::enable_shared_from_this
 
 }  // namespace
 
-RefreshGrantSource::RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy)
-    : config_(std::move(config)), policy_(policy) {
-  // The secrets go only where the transport rules allow (https, or http to
-  // loopback), whatever Transport is in use. The URI never changes: check once.
-  if (!config_.token_uri) return;
-  if (auto url = gauth::detail::check_request_url(*config_.token_uri); !url.ok()) {
-    token_uri_check_ =
-        Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message());
-  }
-}
-
 Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, Done done) const {
   const UserCredentialsConfig& c = config_;
   if (c.universe_domain != kDefaultUniverseDomain) {
@@ -262,8 +251,12 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
     post_result(transport, std::move(done), Status(StatusCode::kRefreshError, kNecessaryFields));
     return Handle();
   }
-  if (!token_uri_check_.ok()) {
-    post_result(transport, std::move(done), token_uri_check_);
+  // The secrets go only where the transport rules allow (https, or http to
+  // loopback), whatever Transport is in use. (Checked per refresh, not kept:
+  // a Status more per credential costs more than the check.)
+  if (auto url = gauth::detail::check_request_url(*c.token_uri); !url.ok()) {
+    post_result(transport, std::move(done),
+                Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
     return Handle();
   }
   RefreshGrantRequest request{*c.token_uri,         *c.client_id,         *c.client_secret,

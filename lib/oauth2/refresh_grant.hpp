@@ -25,7 +25,8 @@ struct RetryPolicy {
 class RefreshGrantSource final : public gauth::detail::TokenSource,
                                  public std::enable_shared_from_this<RefreshGrantSource> {
  public:
-  explicit RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy = {});
+  explicit RefreshGrantSource(UserCredentialsConfig config, RetryPolicy policy = {})
+      : config_(std::move(config)), policy_(policy) {}
 
   const UserCredentialsConfig& config() const noexcept { return config_; }
 
@@ -36,7 +37,6 @@ class RefreshGrantSource final : public gauth::detail::TokenSource,
 
   const UserCredentialsConfig config_;
   const RetryPolicy policy_;
-  Status token_uri_check_;  // whether token_uri may carry the secrets (set once)
 };
 
 }  // namespace gauth::oauth2::detail
