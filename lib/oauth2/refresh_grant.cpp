@@ -252,12 +252,18 @@ Handle RefreshGrantSource::fetch(Transport& transport, const FetchInput& input, 
     return Handle();
   }
   // The secrets go only where the transport rules allow (https, or http to
-  // loopback), whatever Transport is in use. (Checked per refresh, not kept:
-  // a Status more per credential costs more than the check.)
-  if (auto url = gauth::detail::check_request_url(*c.token_uri); !url.ok()) {
-    post_result(transport, std::move(done),
-                Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
-    return Handle();
+  // loopback), whatever Transport is in use. Nearly every credential has the
+  // same token_uri: the last one found good is remembered per thread (not per
+  // credential, which would cost memory on each).
+  thread_local std::string last_good_token_uri;
+  if (*c.token_uri != last_good_token_uri) {
+    if (auto url = gauth::detail::check_request_url(*c.token_uri); !url.ok()) {
+      post_result(
+          transport, std::move(done),
+          Status(StatusCode::kInvalidArgument, "cannot refresh: token_uri: " + url.status().message()));
+      return Handle();
+    }
+    last_good_token_uri = *c.token_uri;
   }
   RefreshGrantRequest request{*c.token_uri,         *c.client_id,         *c.client_secret,
                               *input.refresh_token, c.requested_scopes(), input.rapt_token};
