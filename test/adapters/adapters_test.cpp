@@ -279,6 +279,36 @@ TEST_CASE("asio adapter: an idle io_context runs no handler", "[adapters][idle]"
   CHECK(loop.turn(300ms) == 0);
 }
 
+TEST_CASE("asio adapter: an fd Asio refuses to register is left unwatched, without a throw", "[adapters]") {
+  // Another Asio object of the same io_context already holds the fd: Asio
+  // refuses a second registration (EEXIST). Hooks must not throw.
+  adapters::asio_ns::io_context io;
+  auto adapter = std::move(adapters::AsioDriver::create(io)).value();
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  adapters::asio_ns::posix::stream_descriptor holder(io, fds[0]);
+  std::optional<Status> ended;
+  int ready = 0;
+  Handle watch = adapter->driver().watch_readable(fds[0], [&](Status s) {
+    if (s.ok()) {
+      ++ready;
+    } else {
+      ended = s;
+    }
+  });
+  REQUIRE(::write(fds[1], "x", 1) == 1);
+  CHECK_NOTHROW(io.poll());  // the hook runs here
+  CHECK(ready == 0);
+  watch.cancel();
+  io.restart();
+  io.poll();
+  REQUIRE(ended);
+  CHECK(ended->code() == StatusCode::kCancelled);
+  holder.release();
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST_CASE("asio adapter: destroyed while an expired timer's completion is queued", "[adapters][teardown]") {
   // cancel() cannot take back a completion the reactor has already queued:
   // it runs after the adapter is gone and must touch nothing of it (ASan
